@@ -1,0 +1,91 @@
+// Options: what a database is opened with, and what a collection is created with.
+// Every field documents its default; ValidateCollectionSpec() is the one place that checks a spec.
+#ifndef EMBER_OPTIONS_H_
+#define EMBER_OPTIONS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/status/status.h"
+
+namespace ember {
+
+// How vectors are compared. Scores are always "higher is better"; distances are the metric's own.
+// Stored in the catalog: do not renumber.
+enum class Metric : uint8_t {
+  /// Cosine similarity. Vectors are normalized on insert and query; score = cosine, distance = 1 - cosine.
+  kCosine = 0,
+  /// Inner product. score = distance = <q, v>.
+  kInnerProduct = 1,
+  /// Euclidean. distance = squared L2 distance, score = -distance.
+  kL2 = 2,
+};
+
+// Which vector index serves a collection's searches. Stored in the catalog: do not renumber.
+enum class IndexKind : uint8_t {
+  /// Exact search over all vectors. Best below ~50,000 vectors or when exactness is required.
+  kFlat = 0,
+  /// Hierarchical navigable small world graph: fast approximate search, high recall.
+  kHnsw = 1,
+  /// Inverted file with flat codes: trains its coarse quantizer once the collection holds enough vectors
+  /// (IvfParams::nlist * 39); searches are exact until then.
+  kIvf = 2,
+};
+
+struct HnswParams {
+  /// Neighbours per node per layer (level 0 has 2*M). Larger: better recall, more memory, slower inserts.
+  /// Default: 32. Range: 2..256.
+  int m = 32;
+  /// Candidate list size while inserting. Default: 200. Range: 1..4096 (and at least m).
+  int ef_construction = 200;
+  /// Candidate list size while searching, unless a query overrides it. Default: 64. Range: 1..32768.
+  int ef_search = 64;
+};
+
+struct IvfParams {
+  /// Number of inverted lists (k-means centroids). Default: 1024. Range: 1..1,048,576.
+  int nlist = 1024;
+  /// Lists visited per query, unless a query overrides it. Default: 32. Range: 1..nlist.
+  int nprobe = 32;
+};
+
+struct IndexSpec {
+  /// Default: HNSW.
+  IndexKind kind = IndexKind::kHnsw;
+  /// Used when kind == kHnsw.
+  HnswParams hnsw;
+  /// Used when kind == kIvf.
+  IvfParams ivf;
+};
+
+// Everything that defines a collection. Fixed at creation.
+struct CollectionSpec {
+  /// 1 to 128 characters of [A-Za-z0-9_.-], not starting with '.'.
+  std::string name;
+  /// Number of components of every vector. Range: 1..65,536.
+  int dimension = 0;
+  /// Default: cosine.
+  Metric metric = Metric::kCosine;
+  IndexSpec index;
+};
+
+// Returns OK, or InvalidArgument naming the first offending field ("hnsw.m must be in [2, 256], got 0").
+absl::Status ValidateCollectionSpec(const CollectionSpec& spec);
+
+// How a database folder is opened.
+struct DatabaseOptions {
+  /// Create the folder (and its parents) when it does not exist. Default: true.
+  bool create_if_missing = true;
+  /// Open without writing anything: writes fail with FailedPrecondition, and any number of read-only
+  /// handles may coexist with each other and with one writer (they see the data as of opening).
+  /// Default: false.
+  bool read_only = false;
+  /// Acknowledged means durable: each Upsert/Delete syncs the write-ahead log before returning. Turning it
+  /// off speeds bulk loads; a power loss may then drop the latest acknowledged writes (never half a
+  /// batch, and a process crash alone loses nothing). Default: true.
+  bool sync_writes = true;
+};
+
+}  // namespace ember
+
+#endif  // EMBER_OPTIONS_H_

@@ -1,0 +1,69 @@
+// Search requests and their answers, and a collection's statistics.
+#ifndef EMBER_SEARCH_H_
+#define EMBER_SEARCH_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "ember/document.h"
+#include "ember/options.h"
+
+namespace ember {
+
+// The largest k a search accepts.
+inline constexpr int kMaxSearchK = 10000;
+
+struct SearchRequest {
+  /// The query vector: exactly the collection's dimension, every component finite.
+  std::vector<float> vector;
+  /// How many results to return: 1..kMaxSearchK. When the collection holds at least k documents, exactly
+  /// k are returned. Default: 10.
+  int k = 10;
+  /// HNSW: candidate list size for this query only (raised to k when smaller). 0: the collection's
+  /// ef_search. Concurrent queries with different values do not affect each other. Default: 0.
+  int ef_search = 0;
+  /// IVF: lists to visit for this query only. 0: the collection's nprobe. Default: 0.
+  int nprobe = 0;
+  /// Which document fields each hit carries. Defaults: text and attributes yes, vector no.
+  bool include_text = true;
+  bool include_attributes = true;
+  bool include_vector = false;
+};
+
+struct SearchHit {
+  std::string id;
+  /// Higher is better: cosine similarity, inner product, or minus the squared L2 distance.
+  float score = 0;
+  /// The metric's distance: 1 - cosine, inner product, or squared L2.
+  float distance = 0;
+  /// Present when requested and the document has them.
+  std::optional<std::string> text;
+  Attributes attributes;
+  std::vector<float> vector;
+};
+
+struct SearchResponse {
+  /// Best first.
+  std::vector<SearchHit> hits;
+};
+
+struct CollectionStats {
+  /// Documents stored.
+  int64_t document_count = 0;
+  /// Vectors the in-memory index holds, including deleted ones not yet purged (HNSW tombstones).
+  int64_t index_vectors = 0;
+  /// Deleted or replaced vectors still in the HNSW graph, skipped by searches, purged by a rebuild.
+  int64_t index_tombstones = 0;
+  /// IVF: whether the coarse quantizer is trained (searches are exact until it is). Others: true.
+  bool index_trained = true;
+  /// Changes made since the last index snapshot; opening replays them.
+  int64_t changes_since_snapshot = 0;
+  /// Approximate memory of the in-memory index, in bytes.
+  int64_t index_memory_bytes = 0;
+};
+
+}  // namespace ember
+
+#endif  // EMBER_SEARCH_H_
