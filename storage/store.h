@@ -70,7 +70,8 @@ class Store {
   ~Store();
 
   // Applies the batch atomically (all or nothing), durably when sync_writes.
-  // FailedPrecondition on a read-only store.
+  // FailedPrecondition on a read-only store. InvalidArgument, applying nothing, when a DeleteRange's end
+  // sorts before its begin.
   absl::Status Write(WriteBatch& batch);
 
   // The value, or nullopt when the key is absent.
@@ -85,12 +86,14 @@ class Store {
                           const std::function<bool(std::string_view key, std::string_view value)>& visit)
       const;
 
-  // Calls `visit` for each key in [begin, end), in key order, until it returns false.
+  // Calls `visit` for each key in [begin, end), in key order, until it returns false. An empty `end`
+  // means no upper bound (what PrefixSuccessor returns for an all-0xFF prefix).
   absl::Status ScanRange(Column column, std::string_view begin, std::string_view end,
                          const std::function<bool(std::string_view key, std::string_view value)>& visit)
       const;
 
   // Flushes memtables to SST files (shortens the next open's WAL replay).
+  // FailedPrecondition on a read-only store.
   absl::Status Flush();
 
   // Approximate size on disk of all column families, in bytes.

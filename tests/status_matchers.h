@@ -2,6 +2,7 @@
 //
 //   EXPECT_THAT(collection->Upsert(docs), IsOk());
 //   EXPECT_THAT(db->GetCollection("x"), StatusIs(absl::StatusCode::kNotFound, HasSubstr("x")));
+//   EXPECT_THAT(store->Get(column, key), IsOkAndHolds(Optional("value"s)));
 //   ASSERT_OK_AND_ASSIGN(auto db, Database::Open(path));
 #ifndef EMBER_TESTS_STATUS_MATCHERS_H_
 #define EMBER_TESTS_STATUS_MATCHERS_H_
@@ -38,6 +39,14 @@ MATCHER_P2(StatusIs, code, message_matcher, "has status code " + ::testing::Prin
   return status.code() == code &&
          ::testing::ExplainMatchResult(message_matcher, std::string(status.message()),
                                        result_listener);
+}
+
+MATCHER_P(IsOkAndHolds, value_matcher, "is OK and holds a matching value") {
+  if (!arg.ok()) {
+    *result_listener << "status is " << arg.status();
+    return false;
+  }
+  return ::testing::ExplainMatchResult(value_matcher, arg.value(), result_listener);
 }
 
 }  // namespace ember::testing
