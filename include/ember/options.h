@@ -5,8 +5,10 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace ember {
 
@@ -68,6 +70,13 @@ struct CollectionSpec {
   Metric metric = Metric::kCosine;
   IndexSpec index;
 };
+
+// Names used by the catalog and the command line: "cosine", "ip", "l2"; "flat", "hnsw", "ivf".
+const char* MetricName(Metric metric);
+const char* IndexKindName(IndexKind kind);
+// InvalidArgument listing the accepted names when `name` is none of them.
+absl::StatusOr<Metric> ParseMetric(std::string_view name);
+absl::StatusOr<IndexKind> ParseIndexKind(std::string_view name);
 
 // Returns OK, or InvalidArgument naming the first offending field ("hnsw.m must be in [2, 256], got 0").
 absl::Status ValidateCollectionSpec(const CollectionSpec& spec);

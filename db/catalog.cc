@@ -1,0 +1,56 @@
+#include "db/catalog.h"
+
+#include <nlohmann/json.hpp>
+
+#include "absl/strings/str_cat.h"
+
+namespace ember::db {
+
+std::string EncodeCollectionRecord(const CollectionRecord& record) {
+  const CollectionSpec& spec = record.spec;
+  nlohmann::json json = {
+      {"id", record.id},
+      {"name", spec.name},
+      {"dimension", spec.dimension},
+      {"metric", MetricName(spec.metric)},
+      {"index",
+       {{"kind", IndexKindName(spec.index.kind)},
+        {"hnsw",
+         {{"m", spec.index.hnsw.m},
+          {"ef_construction", spec.index.hnsw.ef_construction},
+          {"ef_search", spec.index.hnsw.ef_search}}},
+        {"ivf", {{"nlist", spec.index.ivf.nlist}, {"nprobe", spec.index.ivf.nprobe}}}}},
+  };
+  return json.dump();
+}
+
+absl::StatusOr<CollectionRecord> DecodeCollectionRecord(std::string_view text) {
+  CollectionRecord record;
+  CollectionSpec& spec = record.spec;
+  try {
+    const nlohmann::json json = nlohmann::json::parse(text);
+    record.id = json.at("id").get<CollectionId>();
+    spec.name = json.at("name").get<std::string>();
+    spec.dimension = json.at("dimension").get<int>();
+    absl::StatusOr<Metric> metric = ParseMetric(json.at("metric").get<std::string>());
+    const nlohmann::json& index = json.at("index");
+    absl::StatusOr<IndexKind> kind = ParseIndexKind(index.at("kind").get<std::string>());
+    if (!metric.ok() || !kind.ok()) throw std::invalid_argument("unknown metric or index kind");
+    spec.metric = *metric;
+    spec.index.kind = *kind;
+    spec.index.hnsw.m = index.at("hnsw").at("m").get<int>();
+    spec.index.hnsw.ef_construction = index.at("hnsw").at("ef_construction").get<int>();
+    spec.index.hnsw.ef_search = index.at("hnsw").at("ef_search").get<int>();
+    spec.index.ivf.nlist = index.at("ivf").at("nlist").get<int>();
+    spec.index.ivf.nprobe = index.at("ivf").at("nprobe").get<int>();
+  } catch (const std::exception& e) {
+    return absl::DataLossError(absl::StrCat("corrupt collection record in the catalog: ", e.what()));
+  }
+  if (absl::Status status = ValidateCollectionSpec(spec); !status.ok()) {
+    return absl::DataLossError(absl::StrCat("corrupt collection record in the catalog: ",
+                                            status.message()));
+  }
+  return record;
+}
+
+}  // namespace ember::db

@@ -1,0 +1,462 @@
+#include "db/collection_impl.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "db/validation.h"
+#include "ember/status.h"
+
+namespace ember::db {
+namespace {
+
+using storage::Column;
+
+// Vectors added to an index per call while rebuilding or replaying: bounds the memory of one batch.
+constexpr size_t kRecoveryBatch = 16384;
+
+// A snapshot is saved automatically once the change log since the last one holds this many entries, or
+// as many as the index holds vectors if that is more: replay on open then costs at most about as much as
+// the snapshot's own load, and snapshot writing stays amortized O(1) per change.
+constexpr int64_t kMinChangesBeforeAutoCheckpoint = 50000;
+
+// Scores are "higher is better"; distances are the metric's own.
+void SetScoreAndDistance(Metric metric, float raw, SearchHit* hit) {
+  switch (metric) {
+    case Metric::kCosine:
+      hit->score = raw;
+      hit->distance = 1.0f - raw;
+      break;
+    case Metric::kInnerProduct:
+      hit->score = hit->distance = raw;
+      break;
+    case Metric::kL2:
+      hit->distance = raw;
+      hit->score = -raw;
+      break;
+  }
+}
+
+}  // namespace
+
+CollectionImpl::CollectionImpl(Context context, const CollectionRecord& record)
+    : context_(std::move(context)), record_(record) {}
+
+void CollectionImpl::AddCreationToBatch(const CollectionRecord& record, storage::WriteBatch& batch) {
+  batch.Put(Column::kCatalog, CollectionCatalogKey(record.spec.name), EncodeCollectionRecord(record));
+  batch.Put(Column::kCatalog, CountersKey(record.id), EncodeCounters(CollectionCounters{}));
+}
+
+absl::StatusOr<std::shared_ptr<CollectionImpl>> CollectionImpl::Open(Context context,
+                                                                     const CollectionRecord& record) {
+  std::shared_ptr<CollectionImpl> collection(new CollectionImpl(std::move(context), record));
+  EMBER_RETURN_IF_ERROR(collection->RecoverIndex());
+  return collection;
+}
+
+absl::Status CollectionImpl::RecoverIndex() {
+  absl::MutexLock write_lock(&write_mu_);
+  absl::WriterMutexLock visibility_lock(&visibility_mu_);
+  storage::Store& store = *context_.store;
+  EMBER_ASSIGN_OR_RETURN(std::optional<std::string> counters_record,
+                         store.Get(Column::kCatalog, CountersKey(record_.id)));
+  if (!counters_record) {
+    return absl::DataLossError(
+        absl::StrCat("collection \"", record_.spec.name, "\" has no counters record in the store"));
+  }
+  EMBER_ASSIGN_OR_RETURN(counters_, DecodeCounters(*counters_record));
+
+  absl::Status decode_status;
+  EMBER_RETURN_IF_ERROR(store.ScanPrefix(
+      Column::kIds, CollectionPrefix(record_.id),
+      [&](std::string_view key, std::string_view value) {
+        absl::StatusOr<Label> label = DecodeLabel(value);
+        if (!label.ok()) {
+          decode_status = label.status();
+          return false;
+        }
+        key.remove_prefix(sizeof(CollectionId));
+        ids_by_label_.emplace(*label, std::string(key));
+        return true;
+      }));
+  EMBER_RETURN_IF_ERROR(decode_status);
+  if (ids_by_label_.size() != counters_.document_count) {
+    return absl::DataLossError(absl::StrCat("collection \"", record_.spec.name, "\" records ",
+                                            counters_.document_count, " documents but stores ",
+                                            ids_by_label_.size()));
+  }
+
+  absl::StatusOr<bool> loaded = LoadSnapshotAndReplay();
+  if (!loaded.ok() || !*loaded ||
+      index_->Stats().live_vectors != static_cast<int64_t>(ids_by_label_.size())) {
+    // The snapshot is missing, unreadable, stale beyond the change log, or disagrees with the store:
+    // the store is the truth, so the index is rebuilt from it.
+    EMBER_RETURN_IF_ERROR(RebuildIndex());
+  }
+  changes_since_snapshot_ = static_cast<int64_t>(counters_.last_sequence - snapshot_sequence_);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> CollectionImpl::LoadSnapshotAndReplay() {
+  const CollectionSpec& spec = record_.spec;
+  uint64_t covered = 0;
+  EMBER_ASSIGN_OR_RETURN(index_, index::VectorIndex::LoadSnapshot(context_.snapshot_path,
+                                                                   spec.dimension, spec.metric,
+                                                                   spec.index, &covered));
+  // Entries up to truncated_through are gone, so an older snapshot cannot be brought up to date; a newer
+  // one than the log's end cannot have come from this store.
+  if (covered < counters_.truncated_through || covered > counters_.last_sequence) return false;
+
+  std::vector<Label> removed, upserted;
+  absl::Status decode_status;
+  EMBER_RETURN_IF_ERROR(context_.store->ScanRange(
+      Column::kChangeLog, ChangeKey(record_.id, covered + 1),
+      ChangeKey(record_.id, counters_.last_sequence + 1),
+      [&](std::string_view, std::string_view value) {
+        absl::StatusOr<ChangeRecord> change = DecodeChange(value);
+        if (!change.ok()) {
+          decode_status = change.status();
+          return false;
+        }
+        (change->op == ChangeOp::kDelete ? removed : upserted).push_back(change->label);
+        return true;
+      }));
+  EMBER_RETURN_IF_ERROR(decode_status);
+  // Labels are never reused, so each is upserted at most once and deleted at most once: applying all
+  // deletes and then the upserts still stored gives the same index as replaying in order.
+  EMBER_RETURN_IF_ERROR(index_->Remove(removed));
+  std::erase_if(upserted, [this](Label label) { return !ids_by_label_.contains(label); });
+  std::vector<std::string> keys;
+  std::vector<float> vectors;
+  for (size_t begin = 0; begin < upserted.size(); begin += kRecoveryBatch) {
+    const size_t end = std::min(upserted.size(), begin + kRecoveryBatch);
+    keys.clear();
+    for (size_t i = begin; i < end; ++i) keys.push_back(VectorKey(record_.id, upserted[i]));
+    EMBER_ASSIGN_OR_RETURN(auto records, context_.store->MultiGet(Column::kVectors, keys));
+    vectors.resize(keys.size() * spec.dimension);
+    std::vector<float> vector;
+    for (size_t i = 0; i < records.size(); ++i) {
+      if (!records[i]) return absl::DataLossError("a stored document has no vector");
+      EMBER_RETURN_IF_ERROR(DecodeVector(*records[i], spec.dimension, &vector));
+      std::copy(vector.begin(), vector.end(), vectors.begin() + i * spec.dimension);
+    }
+    EMBER_RETURN_IF_ERROR(
+        index_->Add(std::span(upserted).subspan(begin, end - begin), vectors));
+  }
+  snapshot_sequence_ = covered;
+  return true;
+}
+
+absl::Status CollectionImpl::RebuildIndex() {
+  const CollectionSpec& spec = record_.spec;
+  EMBER_ASSIGN_OR_RETURN(index_, index::VectorIndex::Create(spec.dimension, spec.metric, spec.index));
+  std::vector<Label> labels;
+  std::vector<float> vectors;
+  std::vector<float> vector;
+  absl::Status status;
+  const auto flush = [&] {
+    status = index_->Add(labels, vectors);
+    labels.clear();
+    vectors.clear();
+    return status.ok();
+  };
+  EMBER_RETURN_IF_ERROR(context_.store->ScanPrefix(
+      Column::kVectors, CollectionPrefix(record_.id),
+      [&](std::string_view key, std::string_view value) {
+        uint64_t label;
+        if (!DecodeKeySuffix(key, &label)) {
+          status = absl::DataLossError("corrupt vector key in the store");
+          return false;
+        }
+        status = DecodeVector(value, spec.dimension, &vector);
+        if (!status.ok()) return false;
+        labels.push_back(static_cast<Label>(label));
+        vectors.insert(vectors.end(), vector.begin(), vector.end());
+        return labels.size() < kRecoveryBatch || flush();
+      }));
+  EMBER_RETURN_IF_ERROR(status);
+  if (!labels.empty() && !flush()) return status;
+  if (index_->Stats().live_vectors != static_cast<int64_t>(ids_by_label_.size())) {
+    return absl::DataLossError(absl::StrCat("collection \"", spec.name, "\" stores ",
+                                            ids_by_label_.size(), " documents but ",
+                                            index_->Stats().live_vectors, " vectors"));
+  }
+  snapshot_sequence_ = counters_.truncated_through;
+  snapshot_stale_ = true;
+  return absl::OkStatus();
+}
+
+absl::Status CollectionImpl::CheckUsable() const {
+  switch (state_.load()) {
+    case State::kOpen:
+      return absl::OkStatus();
+    case State::kDropped:
+      return absl::NotFoundError(absl::StrCat("collection \"", record_.spec.name, "\" was dropped"));
+    case State::kClosed:
+      return absl::FailedPreconditionError(
+          absl::StrCat("collection \"", record_.spec.name, "\" belongs to a closed database"));
+  }
+  return absl::InternalError("unknown collection state");
+}
+
+absl::Status CollectionImpl::CheckWritable() const {
+  EMBER_RETURN_IF_ERROR(CheckUsable());
+  if (context_.read_only) {
+    return absl::FailedPreconditionError("the database is open read-only; reopen it writable");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<Label>> CollectionImpl::LookUpLabels(
+    std::span<const std::string> ids) const {
+  std::vector<std::string> keys;
+  keys.reserve(ids.size());
+  for (const std::string& id : ids) keys.push_back(IdKey(record_.id, id));
+  EMBER_ASSIGN_OR_RETURN(auto records, context_.store->MultiGet(Column::kIds, keys));
+  std::vector<Label> labels(ids.size(), -1);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (records[i]) {
+      EMBER_ASSIGN_OR_RETURN(labels[i], DecodeLabel(*records[i]));
+    }
+  }
+  return labels;
+}
+
+absl::Status CollectionImpl::Upsert(std::span<const Document> documents) {
+  const int dimension = record_.spec.dimension;
+  EMBER_RETURN_IF_ERROR(ValidateDocuments(documents, dimension));
+
+  std::vector<std::string> ids;
+  ids.reserve(documents.size());
+  for (const Document& document : documents) ids.push_back(document.id);
+
+  absl::MutexLock write_lock(&write_mu_);
+  EMBER_RETURN_IF_ERROR(CheckWritable());
+  if (documents.empty()) return absl::OkStatus();
+  EMBER_ASSIGN_OR_RETURN(std::vector<Label> existing, LookUpLabels(ids));
+  CollectionCounters counters = counters_;
+  storage::WriteBatch batch;
+  std::vector<Label> removed, added;
+  std::vector<float> vectors;
+  added.reserve(documents.size());
+  vectors.reserve(documents.size() * dimension);
+  for (size_t i = 0; i < documents.size(); ++i) {
+    const Document& document = documents[i];
+    if (existing[i] >= 0) {
+      const Label old = existing[i];
+      batch.Delete(Column::kDocuments, DocumentKey(record_.id, old));
+      batch.Delete(Column::kVectors, VectorKey(record_.id, old));
+      batch.Put(Column::kChangeLog, ChangeKey(record_.id, ++counters.last_sequence),
+                EncodeChange({ChangeOp::kDelete, old}));
+      removed.push_back(old);
+    } else {
+      ++counters.document_count;
+    }
+    const Label label = static_cast<Label>(counters.next_label++);
+    batch.Put(Column::kDocuments, DocumentKey(record_.id, label), EncodeDocument(document));
+    batch.Put(Column::kVectors, VectorKey(record_.id, label), EncodeVector(document.vector));
+    batch.Put(Column::kIds, IdKey(record_.id, document.id), EncodeLabel(label));
+    batch.Put(Column::kChangeLog, ChangeKey(record_.id, ++counters.last_sequence),
+              EncodeChange({ChangeOp::kUpsert, label}));
+    added.push_back(label);
+    vectors.insert(vectors.end(), document.vector.begin(), document.vector.end());
+  }
+  return CommitAndApply(batch, counters, removed, added, vectors, documents);
+}
+
+absl::StatusOr<int64_t> CollectionImpl::Delete(std::span<const std::string> ids) {
+  for (const std::string& id : ids) EMBER_RETURN_IF_ERROR(ValidateDocumentId(id));
+
+  absl::MutexLock write_lock(&write_mu_);
+  EMBER_RETURN_IF_ERROR(CheckWritable());
+  EMBER_ASSIGN_OR_RETURN(std::vector<Label> existing, LookUpLabels(ids));
+  CollectionCounters counters = counters_;
+  storage::WriteBatch batch;
+  std::vector<Label> removed;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    const Label label = existing[i];
+    // The same id twice in one call: the second finds it already queued for deletion.
+    if (label < 0 || std::find(removed.begin(), removed.end(), label) != removed.end()) continue;
+    batch.Delete(Column::kDocuments, DocumentKey(record_.id, label));
+    batch.Delete(Column::kVectors, VectorKey(record_.id, label));
+    batch.Delete(Column::kIds, IdKey(record_.id, ids[i]));
+    batch.Put(Column::kChangeLog, ChangeKey(record_.id, ++counters.last_sequence),
+              EncodeChange({ChangeOp::kDelete, label}));
+    --counters.document_count;
+    removed.push_back(label);
+  }
+  if (removed.empty()) return 0;
+  EMBER_RETURN_IF_ERROR(CommitAndApply(batch, counters, removed, {}, {}, {}));
+  return static_cast<int64_t>(removed.size());
+}
+
+absl::Status CollectionImpl::CommitAndApply(storage::WriteBatch& batch,
+                                            const CollectionCounters& counters,
+                                            std::span<const Label> removed,
+                                            std::span<const Label> added,
+                                            std::span<const float> added_vectors,
+                                            std::span<const Document> added_documents) {
+  batch.Put(Column::kCatalog, CountersKey(record_.id), EncodeCounters(counters));
+  {
+    absl::WriterMutexLock visibility_lock(&visibility_mu_);
+    EMBER_RETURN_IF_ERROR(context_.store->Write(batch));
+    changes_since_snapshot_ += static_cast<int64_t>(counters.last_sequence - counters_.last_sequence);
+    counters_ = counters;
+    for (Label label : removed) ids_by_label_.erase(label);
+    for (size_t i = 0; i < added.size(); ++i) ids_by_label_[added[i]] = added_documents[i].id;
+    absl::Status status = index_->Remove(removed);
+    if (status.ok()) status = index_->Add(added, added_vectors);
+    if (!status.ok()) {
+      // The store has the batch; only the in-memory index missed it. Rebuilding from the store is the
+      // one way back to agreement.
+      absl::Status rebuilt = RebuildIndex();
+      if (!rebuilt.ok()) {
+        return absl::InternalError(absl::StrCat(
+            "the write is durable but the index could not apply it (", status.message(),
+            ") nor be rebuilt (", rebuilt.message(), "); reopen the database"));
+      }
+    }
+  }
+  const int64_t threshold =
+      std::max<int64_t>(kMinChangesBeforeAutoCheckpoint, counters_.document_count);
+  if (changes_since_snapshot_.load() >= threshold) return CheckpointLocked();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::optional<Document>>> CollectionImpl::Get(
+    std::span<const std::string> ids) const {
+  for (const std::string& id : ids) EMBER_RETURN_IF_ERROR(ValidateDocumentId(id));
+  absl::ReaderMutexLock visibility_lock(&visibility_mu_);
+  EMBER_RETURN_IF_ERROR(CheckUsable());
+  EMBER_ASSIGN_OR_RETURN(std::vector<Label> labels, LookUpLabels(ids));
+  std::vector<std::string> document_keys, vector_keys;
+  for (Label label : labels) {
+    if (label < 0) continue;
+    document_keys.push_back(DocumentKey(record_.id, label));
+    vector_keys.push_back(VectorKey(record_.id, label));
+  }
+  EMBER_ASSIGN_OR_RETURN(auto documents, context_.store->MultiGet(Column::kDocuments, document_keys));
+  EMBER_ASSIGN_OR_RETURN(auto vectors, context_.store->MultiGet(Column::kVectors, vector_keys));
+  std::vector<std::optional<Document>> result(ids.size());
+  size_t found = 0;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (labels[i] < 0) continue;
+    if (!documents[found] || !vectors[found]) {
+      return absl::DataLossError(absl::StrCat("document \"", ids[i], "\" is indexed but not stored"));
+    }
+    EMBER_ASSIGN_OR_RETURN(result[i], DecodeDocument(*documents[found]));
+    EMBER_RETURN_IF_ERROR(DecodeVector(*vectors[found], record_.spec.dimension, &result[i]->vector));
+    ++found;
+  }
+  return result;
+}
+
+int64_t CollectionImpl::Count() const {
+  absl::ReaderMutexLock visibility_lock(&visibility_mu_);
+  if (!CheckUsable().ok()) return 0;
+  return static_cast<int64_t>(ids_by_label_.size());
+}
+
+absl::StatusOr<SearchResponse> CollectionImpl::Search(const SearchRequest& request) const {
+  EMBER_RETURN_IF_ERROR(ValidateSearchRequest(request, record_.spec.dimension));
+  const index::IndexSearchParams params{
+      .k = request.k, .ef_search = request.ef_search, .nprobe = request.nprobe};
+
+  absl::ReaderMutexLock visibility_lock(&visibility_mu_);
+  EMBER_RETURN_IF_ERROR(CheckUsable());
+  EMBER_ASSIGN_OR_RETURN(std::vector<index::Neighbor> neighbors,
+                         index_->Search(request.vector, params));
+  SearchResponse response;
+  response.hits.resize(neighbors.size());
+  for (size_t i = 0; i < neighbors.size(); ++i) {
+    const auto it = ids_by_label_.find(neighbors[i].label);
+    if (it == ids_by_label_.end()) {
+      return absl::InternalError("the index returned a label that is not stored");
+    }
+    response.hits[i].id = it->second;
+    SetScoreAndDistance(record_.spec.metric, neighbors[i].distance, &response.hits[i]);
+  }
+  if (request.include_text || request.include_attributes) {
+    std::vector<std::string> keys;
+    for (const index::Neighbor& neighbor : neighbors) {
+      keys.push_back(DocumentKey(record_.id, neighbor.label));
+    }
+    EMBER_ASSIGN_OR_RETURN(auto records, context_.store->MultiGet(Column::kDocuments, keys));
+    for (size_t i = 0; i < records.size(); ++i) {
+      if (!records[i]) return absl::DataLossError("a search hit's document is not stored");
+      EMBER_ASSIGN_OR_RETURN(Document document, DecodeDocument(*records[i]));
+      if (request.include_text) response.hits[i].text = std::move(document.text);
+      if (request.include_attributes) response.hits[i].attributes = std::move(document.attributes);
+    }
+  }
+  if (request.include_vector) {
+    std::vector<std::string> keys;
+    for (const index::Neighbor& neighbor : neighbors) {
+      keys.push_back(VectorKey(record_.id, neighbor.label));
+    }
+    EMBER_ASSIGN_OR_RETURN(auto records, context_.store->MultiGet(Column::kVectors, keys));
+    for (size_t i = 0; i < records.size(); ++i) {
+      if (!records[i]) return absl::DataLossError("a search hit's vector is not stored");
+      EMBER_RETURN_IF_ERROR(
+          DecodeVector(*records[i], record_.spec.dimension, &response.hits[i].vector));
+    }
+  }
+  return response;
+}
+
+CollectionStats CollectionImpl::Stats() const {
+  absl::ReaderMutexLock visibility_lock(&visibility_mu_);
+  if (!CheckUsable().ok()) return {};
+  const index::IndexStats index_stats = index_->Stats();
+  return CollectionStats{
+      .document_count = static_cast<int64_t>(ids_by_label_.size()),
+      .index_vectors = index_stats.live_vectors + index_stats.tombstones,
+      .index_tombstones = index_stats.tombstones,
+      .index_trained = index_stats.trained,
+      .changes_since_snapshot = changes_since_snapshot_.load(),
+      .index_memory_bytes = index_stats.memory_bytes,
+  };
+}
+
+absl::Status CollectionImpl::Checkpoint() {
+  absl::MutexLock write_lock(&write_mu_);
+  return CheckpointLocked();
+}
+
+absl::Status CollectionImpl::CheckpointLocked() {
+  if (context_.read_only || state_.load() != State::kOpen) return absl::OkStatus();
+  const uint64_t sequence = counters_.last_sequence;
+  if (sequence == snapshot_sequence_ && !snapshot_stale_) return absl::OkStatus();
+  {
+    // Shared: searches go on while the snapshot is written; writers are held off by write_mu_.
+    absl::ReaderMutexLock visibility_lock(&visibility_mu_);
+    EMBER_RETURN_IF_ERROR(index_->SaveSnapshot(context_.snapshot_path, sequence));
+  }
+  // The snapshot is durable: the change log it covers is no longer needed.
+  CollectionCounters counters = counters_;
+  counters.truncated_through = sequence;
+  storage::WriteBatch batch;
+  batch.DeleteRange(Column::kChangeLog, ChangeKey(record_.id, 0), ChangeKey(record_.id, sequence + 1));
+  batch.Put(Column::kCatalog, CountersKey(record_.id), EncodeCounters(counters));
+  EMBER_RETURN_IF_ERROR(context_.store->Write(batch));
+  counters_ = counters;
+  snapshot_sequence_ = sequence;
+  snapshot_stale_ = false;
+  changes_since_snapshot_ = 0;
+  return absl::OkStatus();
+}
+
+void CollectionImpl::MarkDropped() {
+  absl::MutexLock write_lock(&write_mu_);
+  absl::WriterMutexLock visibility_lock(&visibility_mu_);
+  state_ = State::kDropped;
+}
+
+void CollectionImpl::Close() {
+  absl::MutexLock write_lock(&write_mu_);
+  absl::WriterMutexLock visibility_lock(&visibility_mu_);
+  if (state_.load() == State::kOpen) state_ = State::kClosed;
+  index_.reset();
+  ids_by_label_ = {};
+}
+
+}  // namespace ember::db

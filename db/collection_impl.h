@@ -1,0 +1,105 @@
+// The Collection behind the public interface: the write path, the read path, and index recovery.
+#ifndef EMBER_DB_COLLECTION_IMPL_H_
+#define EMBER_DB_COLLECTION_IMPL_H_
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "db/catalog.h"
+#include "db/records.h"
+#include "ember/collection.h"
+#include "index/vector_index.h"
+#include "storage/store.h"
+
+namespace ember::db {
+
+// Thread-safe. Two locks:
+// - write_mu_ serializes the collection's writers and checkpoints;
+// - visibility_mu_ is held shared by readers across an index search and the fetch of its documents, and
+//   exclusively by a writer across its store commit and the index update, so that a reader sees a write
+//   batch entirely or not at all and never gets a label whose document is gone.
+// The cost: readers wait while a writer commits (a WAL sync) and updates the index.
+class CollectionImpl final : public Collection {
+ public:
+  struct Context {
+    // Owned by the Database, which closes every collection before destroying it.
+    storage::Store* store = nullptr;
+    std::string snapshot_path;
+    bool read_only = false;
+  };
+
+  // Writes the catalog record and zeroed counters of a new collection into `batch` (the caller commits).
+  static void AddCreationToBatch(const CollectionRecord& record, storage::WriteBatch& batch);
+
+  // Opens an existing collection: loads its index snapshot and replays the change log after it, or
+  // rebuilds the index from the stored vectors when the snapshot is missing, corrupt or does not match.
+  static absl::StatusOr<std::shared_ptr<CollectionImpl>> Open(Context context,
+                                                              const CollectionRecord& record);
+
+  const CollectionSpec& spec() const override { return record_.spec; }
+  absl::Status Upsert(std::span<const Document> documents) override;
+  absl::StatusOr<std::vector<std::optional<Document>>> Get(
+      std::span<const std::string> ids) const override;
+  absl::StatusOr<int64_t> Delete(std::span<const std::string> ids) override;
+  int64_t Count() const override;
+  absl::StatusOr<SearchResponse> Search(const SearchRequest& request) const override;
+  CollectionStats Stats() const override;
+
+  CollectionId id() const { return record_.id; }
+
+  // Saves an index snapshot covering every change so far and truncates the change log it covers.
+  // No-op when nothing changed since the last snapshot, or on a read-only handle.
+  absl::Status Checkpoint();
+
+  // Makes every later call fail with NotFound; waits for writers in flight.
+  void MarkDropped();
+
+  // Called by the Database as it closes: waits for calls in flight, frees the index, and makes every
+  // later call fail with FailedPrecondition (handles may outlive the Database).
+  void Close();
+
+ private:
+  CollectionImpl(Context context, const CollectionRecord& record);
+
+  absl::Status RecoverIndex();
+  absl::Status RebuildIndex();
+  absl::StatusOr<bool> LoadSnapshotAndReplay();
+  // Both are called with write_mu_ or visibility_mu_ held, so that Close cannot intervene.
+  absl::Status CheckUsable() const;
+  absl::Status CheckWritable() const;
+  // Commits `batch` and applies the change to the index, under the visibility lock.
+  absl::Status CommitAndApply(storage::WriteBatch& batch, const CollectionCounters& counters,
+                              std::span<const Label> removed, std::span<const Label> added,
+                              std::span<const float> added_vectors,
+                              std::span<const Document> added_documents)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  absl::Status CheckpointLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  absl::StatusOr<std::vector<Label>> LookUpLabels(std::span<const std::string> ids) const;
+
+  const Context context_;
+  const CollectionRecord record_;
+  enum class State { kOpen, kDropped, kClosed };
+  std::atomic<State> state_{State::kOpen};
+
+  absl::Mutex write_mu_;
+  CollectionCounters counters_ ABSL_GUARDED_BY(write_mu_);
+  // The change-log sequence the saved snapshot covers, and whether the in-memory index holds anything
+  // the snapshot lacks (after a rebuild, the change log may not describe the difference).
+  uint64_t snapshot_sequence_ ABSL_GUARDED_BY(write_mu_) = 0;
+  bool snapshot_stale_ ABSL_GUARDED_BY(write_mu_) = false;
+  std::atomic<int64_t> changes_since_snapshot_{0};
+
+  mutable absl::Mutex visibility_mu_ ABSL_ACQUIRED_AFTER(write_mu_);
+  std::unique_ptr<index::VectorIndex> index_ ABSL_PT_GUARDED_BY(visibility_mu_);
+  // label -> document id for every stored document, so that searches that return only ids and scores
+  // need no store reads. A cache of the ids column family.
+  absl::flat_hash_map<Label, std::string> ids_by_label_ ABSL_GUARDED_BY(visibility_mu_);
+};
+
+}  // namespace ember::db
+
+#endif  // EMBER_DB_COLLECTION_IMPL_H_

@@ -1,0 +1,268 @@
+// The Database behind the public interface: the folder layout, the catalog, and the open collections.
+//
+// Folder layout:
+//   DB/store/                   RocksDB: the source of truth
+//   DB/indexes/<id>.snapshot    one index snapshot per collection (derived; rebuilt when missing)
+#include <filesystem>
+#include <map>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "db/catalog.h"
+#include "db/collection_impl.h"
+#include "db/records.h"
+#include "ember/database.h"
+#include "ember/status.h"
+#include "storage/store.h"
+
+namespace ember {
+namespace {
+
+namespace fs = std::filesystem;
+using db::CollectionId;
+using db::CollectionImpl;
+using db::CollectionRecord;
+using storage::Column;
+
+// The layout of the store's records. Bumped on incompatible changes; a database with a newer version
+// is refused rather than misread.
+constexpr int kFormatVersion = 1;
+
+constexpr char kSnapshotSuffix[] = ".snapshot";
+
+class DatabaseImpl final : public Database {
+ public:
+  DatabaseImpl(std::string path, bool read_only, std::unique_ptr<storage::Store> store)
+      : path_(std::move(path)), read_only_(read_only), store_(std::move(store)) {}
+
+  ~DatabaseImpl() override {
+    // Best effort: a failed snapshot only means the next Open replays the change log.
+    (void)Checkpoint();
+    absl::MutexLock lock(&mu_);
+    for (const auto& [_, collection] : collections_) collection->Close();
+  }
+
+  absl::Status Load();
+
+  absl::StatusOr<std::shared_ptr<Collection>> CreateCollection(const CollectionSpec& spec) override;
+  absl::StatusOr<std::shared_ptr<Collection>> GetCollection(const std::string& name) const override;
+  std::vector<CollectionSpec> ListCollections() const override;
+  absl::Status DropCollection(const std::string& name) override;
+  absl::Status Checkpoint() override;
+  const std::string& path() const override { return path_; }
+
+ private:
+  fs::path SnapshotPath(CollectionId id) const {
+    return fs::path(path_) / "indexes" / absl::StrCat(id, kSnapshotSuffix);
+  }
+  CollectionImpl::Context ContextFor(CollectionId id) const {
+    return {.store = store_.get(), .snapshot_path = SnapshotPath(id).string(), .read_only = read_only_};
+  }
+  absl::Status CheckWritable() const {
+    if (read_only_) {
+      return absl::FailedPreconditionError("the database is open read-only; reopen it writable");
+    }
+    return absl::OkStatus();
+  }
+  void RemoveOrphanSnapshots() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+
+  const std::string path_;
+  const bool read_only_;
+  const std::unique_ptr<storage::Store> store_;
+
+  mutable absl::Mutex mu_;
+  std::map<std::string, std::shared_ptr<CollectionImpl>> collections_ ABSL_GUARDED_BY(mu_);
+};
+
+absl::Status DatabaseImpl::Load() {
+  EMBER_ASSIGN_OR_RETURN(std::optional<std::string> version,
+                         store_->Get(Column::kCatalog, db::kFormatVersionKey));
+  int format_version = 0;
+  if (!version) {
+    bool empty = true;
+    EMBER_RETURN_IF_ERROR(store_->ScanPrefix(Column::kCatalog, "", [&](auto, auto) {
+      empty = false;
+      return false;
+    }));
+    if (!empty) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(path_, " has a store without a format version: not an Ember database"));
+    }
+    if (!read_only_) {
+      storage::WriteBatch batch;
+      batch.Put(Column::kCatalog, db::kFormatVersionKey, absl::StrCat(kFormatVersion));
+      EMBER_RETURN_IF_ERROR(store_->Write(batch));
+    }
+  } else if (!absl::SimpleAtoi(*version, &format_version) || format_version < 1) {
+    return absl::DataLossError(absl::StrCat(path_, ": corrupt format version \"", *version, "\""));
+  } else if (format_version > kFormatVersion) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path_, " was written by a newer Ember (format ", format_version,
+                     "; this build reads up to ", kFormatVersion, "): upgrade Ember"));
+  }
+
+  std::vector<CollectionRecord> records;
+  absl::Status status;
+  EMBER_RETURN_IF_ERROR(store_->ScanPrefix(
+      Column::kCatalog, db::kCollectionCatalogPrefix, [&](auto, std::string_view value) {
+        absl::StatusOr<CollectionRecord> record = db::DecodeCollectionRecord(value);
+        if (!record.ok()) {
+          status = record.status();
+          return false;
+        }
+        records.push_back(*std::move(record));
+        return true;
+      }));
+  EMBER_RETURN_IF_ERROR(status);
+
+  absl::MutexLock lock(&mu_);
+  for (const CollectionRecord& record : records) {
+    absl::StatusOr<std::shared_ptr<CollectionImpl>> collection =
+        CollectionImpl::Open(ContextFor(record.id), record);
+    if (!collection.ok()) {
+      return absl::Status(collection.status().code(),
+                          absl::StrCat("opening collection \"", record.spec.name,
+                                       "\": ", collection.status().message()));
+    }
+    collections_.emplace(record.spec.name, *std::move(collection));
+  }
+  if (!read_only_) RemoveOrphanSnapshots();
+  return absl::OkStatus();
+}
+
+void DatabaseImpl::RemoveOrphanSnapshots() const {
+  // A crash between dropping a collection and deleting its snapshot, or in the middle of writing a
+  // snapshot, leaves files no collection owns.
+  std::error_code error;
+  for (const fs::directory_entry& entry : fs::directory_iterator(fs::path(path_) / "indexes", error)) {
+    const std::string name = entry.path().filename().string();
+    bool owned = false;
+    for (const auto& [_, collection] : collections_) {
+      owned |= name == absl::StrCat(collection->id(), kSnapshotSuffix);
+    }
+    if (!owned) fs::remove(entry.path(), error);
+  }
+}
+
+absl::StatusOr<std::shared_ptr<Collection>> DatabaseImpl::CreateCollection(
+    const CollectionSpec& spec) {
+  EMBER_RETURN_IF_ERROR(CheckWritable());
+  EMBER_RETURN_IF_ERROR(ValidateCollectionSpec(spec));
+  absl::MutexLock lock(&mu_);
+  if (collections_.contains(spec.name)) {
+    return absl::AlreadyExistsError(absl::StrCat("collection \"", spec.name, "\" already exists"));
+  }
+  EMBER_ASSIGN_OR_RETURN(std::optional<std::string> next_id,
+                         store_->Get(Column::kCatalog, db::kNextCollectionIdKey));
+  CollectionRecord record{.id = 1, .spec = spec};
+  if (next_id && !absl::SimpleAtoi(*next_id, &record.id)) {
+    return absl::DataLossError("corrupt next collection id in the catalog");
+  }
+  storage::WriteBatch batch;
+  batch.Put(Column::kCatalog, db::kNextCollectionIdKey, absl::StrCat(record.id + 1));
+  CollectionImpl::AddCreationToBatch(record, batch);
+  EMBER_RETURN_IF_ERROR(store_->Write(batch));
+  EMBER_ASSIGN_OR_RETURN(std::shared_ptr<CollectionImpl> collection,
+                         CollectionImpl::Open(ContextFor(record.id), record));
+  collections_.emplace(spec.name, collection);
+  return collection;
+}
+
+absl::StatusOr<std::shared_ptr<Collection>> DatabaseImpl::GetCollection(
+    const std::string& name) const {
+  absl::ReaderMutexLock lock(&mu_);
+  const auto it = collections_.find(name);
+  if (it == collections_.end()) {
+    return absl::NotFoundError(absl::StrCat("no collection named \"", name, "\""));
+  }
+  return it->second;
+}
+
+std::vector<CollectionSpec> DatabaseImpl::ListCollections() const {
+  absl::ReaderMutexLock lock(&mu_);
+  std::vector<CollectionSpec> specs;
+  for (const auto& [_, collection] : collections_) specs.push_back(collection->spec());
+  return specs;
+}
+
+absl::Status DatabaseImpl::DropCollection(const std::string& name) {
+  EMBER_RETURN_IF_ERROR(CheckWritable());
+  absl::MutexLock lock(&mu_);
+  const auto it = collections_.find(name);
+  if (it == collections_.end()) {
+    return absl::NotFoundError(absl::StrCat("no collection named \"", name, "\""));
+  }
+  const CollectionId id = it->second->id();
+  storage::WriteBatch batch;
+  batch.Delete(Column::kCatalog, db::CollectionCatalogKey(name));
+  batch.Delete(Column::kCatalog, db::CountersKey(id));
+  const std::string begin = db::CollectionPrefix(id);
+  const std::string end = db::CollectionPrefix(id + 1);
+  for (Column column : {Column::kDocuments, Column::kIds, Column::kVectors, Column::kAttributes,
+                        Column::kChangeLog}) {
+    batch.DeleteRange(column, begin, end);
+  }
+  it->second->MarkDropped();
+  EMBER_RETURN_IF_ERROR(store_->Write(batch));
+  collections_.erase(it);
+  std::error_code error;
+  fs::remove(SnapshotPath(id), error);  // an orphan left by a failure here is removed by Open
+  return absl::OkStatus();
+}
+
+absl::Status DatabaseImpl::Checkpoint() {
+  if (read_only_) return absl::OkStatus();
+  absl::ReaderMutexLock lock(&mu_);
+  absl::Status status;
+  for (const auto& [_, collection] : collections_) status.Update(collection->Checkpoint());
+  if (status.ok()) status = store_->Flush();
+  return status;
+}
+
+// True when `folder` holds anything but an indexes/ folder (which an interrupted creation may leave).
+bool HasEntriesBesidesIndexes(const fs::path& folder) {
+  std::error_code error;
+  for (const fs::directory_entry& entry : fs::directory_iterator(folder, error)) {
+    if (entry.path().filename() != "indexes") return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path,
+                                                         const DatabaseOptions& options) {
+  if (path.empty()) return absl::InvalidArgumentError("database path is empty");
+  const fs::path root(path);
+  std::error_code error;
+  const bool exists = fs::exists(root, error);
+  if (!exists) {
+    if (options.read_only || !options.create_if_missing) {
+      return absl::NotFoundError(absl::StrCat("no database at ", path));
+    }
+  } else if (!fs::is_directory(root, error)) {
+    return absl::FailedPreconditionError(absl::StrCat(path, " is a file, not a database folder"));
+  } else if (!fs::is_directory(root / "store", error) && HasEntriesBesidesIndexes(root)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, " is a folder that is not an Ember database (it has no store/)"));
+  }
+  if (!options.read_only) {
+    fs::create_directories(root / "indexes", error);
+    if (error) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("cannot create ", (root / "indexes").string(), ": ", error.message()));
+    }
+  }
+  EMBER_ASSIGN_OR_RETURN(std::unique_ptr<storage::Store> store,
+                         storage::Store::Open((root / "store").string(),
+                                              {.create_if_missing = !options.read_only,
+                                               .read_only = options.read_only,
+                                               .sync_writes = options.sync_writes}));
+  auto database = std::make_unique<DatabaseImpl>(path, options.read_only, std::move(store));
+  EMBER_RETURN_IF_ERROR(database->Load());
+  return database;
+}
+
+}  // namespace ember

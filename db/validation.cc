@@ -1,0 +1,218 @@
+#include "db/validation.h"
+
+#include <cmath>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "ember/options.h"
+#include "ember/status.h"
+
+namespace ember {
+
+const char* ValueTypeName(const Value& value) {
+  static constexpr const char* kNames[] = {"null", "bool", "int", "double", "string", "list"};
+  return kNames[value.index()];
+}
+
+namespace {
+
+// Length of the UTF-8 sequence starting at `s[i]`, or 0 when it is not a valid, shortest-form encoding of
+// a Unicode scalar value.
+size_t Utf8SequenceLength(std::string_view s, size_t i) {
+  const auto byte = [&s](size_t j) { return static_cast<unsigned char>(s[j]); };
+  const unsigned char lead = byte(i);
+  if (lead < 0x80) return 1;
+  size_t length;
+  uint32_t code_point;
+  if ((lead & 0xE0) == 0xC0) {
+    length = 2, code_point = lead & 0x1F;
+  } else if ((lead & 0xF0) == 0xE0) {
+    length = 3, code_point = lead & 0x0F;
+  } else if ((lead & 0xF8) == 0xF0) {
+    length = 4, code_point = lead & 0x07;
+  } else {
+    return 0;
+  }
+  if (i + length > s.size()) return 0;
+  for (size_t j = 1; j < length; ++j) {
+    if ((byte(i + j) & 0xC0) != 0x80) return 0;
+    code_point = (code_point << 6) | (byte(i + j) & 0x3F);
+  }
+  static constexpr uint32_t kMinimum[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (code_point < kMinimum[length] || code_point > 0x10FFFF ||
+      (code_point >= 0xD800 && code_point <= 0xDFFF)) {
+    return 0;
+  }
+  return length;
+}
+
+bool IsValidUtf8(std::string_view s) {
+  for (size_t i = 0; i < s.size();) {
+    const size_t length = Utf8SequenceLength(s, i);
+    if (length == 0) return false;
+    i += length;
+  }
+  return true;
+}
+
+absl::Status ValidateAttributes(const Attributes& attributes) {
+  for (const auto& [name, value] : attributes) {
+    if (name.empty()) return absl::InvalidArgumentError("an attribute has an empty name");
+    if (!IsValidUtf8(name)) {
+      return absl::InvalidArgumentError("an attribute name is not valid UTF-8");
+    }
+    if (const double* d = std::get_if<double>(&value); d != nullptr && !std::isfinite(*d)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("attribute \"", name, "\" is not a finite number"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckRange(std::string_view field, int64_t value, int64_t low, int64_t high) {
+  if (value >= low && value <= high) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrFormat("%s must be in [%d, %d], got %d", field, low, high, value));
+}
+
+}  // namespace
+
+const char* MetricName(Metric metric) {
+  switch (metric) {
+    case Metric::kCosine:
+      return "cosine";
+    case Metric::kInnerProduct:
+      return "ip";
+    case Metric::kL2:
+      return "l2";
+  }
+  return "unknown";
+}
+
+const char* IndexKindName(IndexKind kind) {
+  switch (kind) {
+    case IndexKind::kFlat:
+      return "flat";
+    case IndexKind::kHnsw:
+      return "hnsw";
+    case IndexKind::kIvf:
+      return "ivf";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<Metric> ParseMetric(std::string_view name) {
+  for (Metric metric : {Metric::kCosine, Metric::kInnerProduct, Metric::kL2}) {
+    if (name == MetricName(metric)) return metric;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown metric \"", std::string(name), "\"; expected cosine, ip or l2"));
+}
+
+absl::StatusOr<IndexKind> ParseIndexKind(std::string_view name) {
+  for (IndexKind kind : {IndexKind::kFlat, IndexKind::kHnsw, IndexKind::kIvf}) {
+    if (name == IndexKindName(kind)) return kind;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown index kind \"", std::string(name), "\"; expected flat, hnsw or ivf"));
+}
+
+absl::Status ValidateCollectionSpec(const CollectionSpec& spec) {
+  if (spec.name.empty() || spec.name.size() > 128 || spec.name[0] == '.') {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "collection name must be 1 to 128 characters and not start with '.', got \"", spec.name, "\""));
+  }
+  for (char c : spec.name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') {
+      return absl::InvalidArgumentError(absl::StrCat("collection name \"", spec.name,
+                                                     "\" may only contain letters, digits, _ - ."));
+    }
+  }
+  EMBER_RETURN_IF_ERROR(CheckRange("dimension", spec.dimension, 1, 65536));
+  switch (spec.metric) {
+    case Metric::kCosine:
+    case Metric::kInnerProduct:
+    case Metric::kL2:
+      break;
+    default:
+      return absl::InvalidArgumentError("metric must be cosine, inner product or L2");
+  }
+  switch (spec.index.kind) {
+    case IndexKind::kFlat:
+      return absl::OkStatus();
+    case IndexKind::kHnsw: {
+      const HnswParams& hnsw = spec.index.hnsw;
+      EMBER_RETURN_IF_ERROR(CheckRange("hnsw.m", hnsw.m, 2, 256));
+      EMBER_RETURN_IF_ERROR(CheckRange("hnsw.ef_construction", hnsw.ef_construction, hnsw.m, 4096));
+      return CheckRange("hnsw.ef_search", hnsw.ef_search, 1, 32768);
+    }
+    case IndexKind::kIvf: {
+      const IvfParams& ivf = spec.index.ivf;
+      EMBER_RETURN_IF_ERROR(CheckRange("ivf.nlist", ivf.nlist, 1, 1 << 20));
+      return CheckRange("ivf.nprobe", ivf.nprobe, 1, ivf.nlist);
+    }
+  }
+  return absl::InvalidArgumentError("index kind must be flat, hnsw or ivf");
+}
+
+namespace db {
+
+absl::Status ValidateDocumentId(std::string_view id) {
+  if (id.empty()) return absl::InvalidArgumentError("document id is empty");
+  if (id.size() > kMaxDocumentIdBytes) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "document id is %d bytes long; the limit is %d", id.size(), kMaxDocumentIdBytes));
+  }
+  if (!IsValidUtf8(id)) return absl::InvalidArgumentError("document id is not valid UTF-8");
+  return absl::OkStatus();
+}
+
+absl::Status ValidateVector(std::span<const float> vector, int dimension, std::string_view what) {
+  if (vector.size() != static_cast<size_t>(dimension)) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "%s has %d components; the collection's dimension is %d", what, vector.size(), dimension));
+  }
+  for (size_t i = 0; i < vector.size(); ++i) {
+    if (!std::isfinite(vector[i])) {
+      return absl::InvalidArgumentError(
+          absl::StrFormat("%s component %d is %f; components must be finite", what, i, vector[i]));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateDocuments(std::span<const Document> documents, int dimension) {
+  absl::flat_hash_set<std::string_view> ids;
+  ids.reserve(documents.size());
+  for (size_t i = 0; i < documents.size(); ++i) {
+    const Document& document = documents[i];
+    absl::Status status = ValidateDocumentId(document.id);
+    if (status.ok() && !ids.insert(document.id).second) {
+      status = absl::InvalidArgumentError("the same id appears earlier in this batch");
+    }
+    if (status.ok()) status = ValidateVector(document.vector, dimension, "vector");
+    if (status.ok()) status = ValidateAttributes(document.attributes);
+    if (!status.ok()) {
+      // Ids may be garbage here (that may be the error), so quote at most a printable prefix.
+      std::string shown = document.id.substr(0, 64);
+      for (char& c : shown) {
+        if (static_cast<unsigned char>(c) < 0x20) c = '?';
+      }
+      return absl::InvalidArgumentError(absl::StrFormat(
+          "document %d (id \"%s%s\"): %s; nothing in this batch was written", i, shown,
+          document.id.size() > 64 ? "..." : "", status.message()));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ValidateSearchRequest(const SearchRequest& request, int dimension) {
+  EMBER_RETURN_IF_ERROR(CheckRange("k", request.k, 1, kMaxSearchK));
+  EMBER_RETURN_IF_ERROR(CheckRange("ef_search", request.ef_search, 0, 1 << 20));
+  EMBER_RETURN_IF_ERROR(CheckRange("nprobe", request.nprobe, 0, 1 << 20));
+  return ValidateVector(request.vector, dimension, "query vector");
+}
+
+}  // namespace db
+}  // namespace ember
