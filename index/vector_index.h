@@ -83,6 +83,14 @@ class VectorIndex {
   virtual absl::StatusOr<std::vector<Neighbor>> Search(std::span<const float> query,
                                                        const IndexSearchParams& params) const = 0;
 
+  // The min(k, candidates held) nearest of `candidates` to `query`, best first, by exact distances over
+  // the vectors the index holds; labels it does not hold are skipped. Costs one distance per candidate
+  // whatever the index kind, which is what the planner wants for small filtered sets.
+  // InvalidArgument as Search for a bad query or k.
+  virtual absl::StatusOr<std::vector<Neighbor>> SearchExact(std::span<const float> query, int k,
+                                                            std::span<const Label> candidates)
+      const = 0;
+
   virtual bool Contains(Label label) const = 0;
   virtual IndexStats Stats() const = 0;
 
