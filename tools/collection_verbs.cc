@@ -1,0 +1,202 @@
+// The verbs that manage collections: create, drop, collections, stats.
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "ember/database.h"
+#include "ember/status.h"
+#include "nlohmann/json.hpp"
+#include "tools/cli_args.h"
+#include "tools/output.h"
+#include "tools/verbs.h"
+
+namespace ember::cli {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+// The library's parsers name the accepted values; a wrong value is a command-line mistake.
+template <typename T>
+absl::StatusOr<T> ParseFlagValue(absl::StatusOr<T> parsed, absl::string_view flag) {
+  if (parsed.ok()) return parsed;
+  return UsageError(absl::StrCat(flag, ": ", parsed.status().message()));
+}
+
+// Copies an index parameter flag into `target`, refusing it when the chosen index kind has no use
+// for it: a silently ignored `--m` would leave the user believing it took effect.
+absl::Status ApplyIndexFlag(const ParsedArgs& args, const char* flag, IndexKind owner,
+                            IndexKind chosen, int& target) {
+  std::optional<int> value = args.GetInteger(flag);
+  if (!value) return absl::OkStatus();
+  if (owner != chosen) {
+    return UsageError(
+        absl::StrCat("--", flag, " applies to --index ", IndexKindName(owner), " only"));
+  }
+  target = *value;
+  return absl::OkStatus();
+}
+
+absl::Status RunCreate(const Invocation& invocation) {
+  const ParsedArgs& args = invocation.args;
+  CollectionSpec spec;
+  spec.name = args.positionals()[0];
+  std::optional<int> dimension = args.GetInteger("dim");
+  if (!dimension) return UsageError("missing --dim N (the vectors' number of components)");
+  spec.dimension = *dimension;
+  if (auto name = args.GetString("metric")) {
+    EMBER_ASSIGN_OR_RETURN(spec.metric, ParseFlagValue(ParseMetric(*name), "--metric"));
+  }
+  if (auto name = args.GetString("index")) {
+    EMBER_ASSIGN_OR_RETURN(spec.index.kind, ParseFlagValue(ParseIndexKind(*name), "--index"));
+  }
+  const IndexKind kind = spec.index.kind;
+  EMBER_RETURN_IF_ERROR(ApplyIndexFlag(args, "m", IndexKind::kHnsw, kind, spec.index.hnsw.m));
+  EMBER_RETURN_IF_ERROR(ApplyIndexFlag(args, "ef-construction", IndexKind::kHnsw, kind,
+                                       spec.index.hnsw.ef_construction));
+  EMBER_RETURN_IF_ERROR(
+      ApplyIndexFlag(args, "ef-search", IndexKind::kHnsw, kind, spec.index.hnsw.ef_search));
+  EMBER_RETURN_IF_ERROR(ApplyIndexFlag(args, "nlist", IndexKind::kIvf, kind, spec.index.ivf.nlist));
+  EMBER_RETURN_IF_ERROR(
+      ApplyIndexFlag(args, "nprobe", IndexKind::kIvf, kind, spec.index.ivf.nprobe));
+  // Checked before opening so that a bad spec does not create an empty database folder.
+  EMBER_RETURN_IF_ERROR(ValidateCollectionSpec(spec));
+
+  EMBER_ASSIGN_OR_RETURN(auto database, OpenDatabase(invocation, {.create_if_missing = true}));
+  EMBER_ASSIGN_OR_RETURN(auto collection, database->CreateCollection(spec));
+  const CollectionSpec& created = collection->spec();
+  PrintResult(
+      stdout, invocation.format,
+      absl::StrCat("created collection \"", created.name, "\": dimension ", created.dimension, ", ",
+                   MetricName(created.metric), ", ", DescribeIndex(created.index)),
+      SpecToJson(created));
+  return absl::OkStatus();
+}
+
+absl::Status RunDrop(const Invocation& invocation) {
+  const std::string& name = invocation.args.positionals()[0];
+  EMBER_ASSIGN_OR_RETURN(auto database, OpenDatabase(invocation, {.create_if_missing = false}));
+  EMBER_RETURN_IF_ERROR(OpenCollection(invocation, *database, name).status());
+  EMBER_RETURN_IF_ERROR(database->DropCollection(name));
+  PrintResult(stdout, invocation.format, absl::StrCat("dropped collection \"", name, "\""),
+              {{"dropped", name}});
+  return absl::OkStatus();
+}
+
+absl::Status RunCollections(const Invocation& invocation) {
+  EMBER_ASSIGN_OR_RETURN(auto database, OpenDatabase(invocation, {.create_if_missing = false}));
+  std::vector<CollectionSummary> summaries;
+  for (CollectionSpec& spec : database->ListCollections()) {
+    EMBER_ASSIGN_OR_RETURN(auto collection, OpenCollection(invocation, *database, spec.name));
+    summaries.push_back({.spec = std::move(spec), .document_count = collection->Count()});
+  }
+  PrintCollections(stdout, invocation.format, summaries);
+  return absl::OkStatus();
+}
+
+absl::Status RunStats(const Invocation& invocation) {
+  EMBER_ASSIGN_OR_RETURN(auto database, OpenDatabase(invocation, {.create_if_missing = false}));
+  std::vector<std::string> names;
+  if (invocation.args.positionals().empty()) {
+    for (const CollectionSpec& spec : database->ListCollections()) names.push_back(spec.name);
+    if (names.empty() && invocation.format == Format::kHuman) std::printf("no collections\n");
+  } else {
+    names.push_back(invocation.args.positionals()[0]);
+  }
+  for (size_t i = 0; i < names.size(); ++i) {
+    EMBER_ASSIGN_OR_RETURN(auto collection, OpenCollection(invocation, *database, names[i]));
+    if (i > 0 && invocation.format == Format::kHuman) std::printf("\n");
+    PrintCollectionStats(stdout, invocation.format, collection->spec(), collection->Stats());
+  }
+  return absl::OkStatus();
+}
+
+constexpr FlagSpec kCreateFlags[] = {
+    {"dim", FlagKind::kInteger},
+    {"metric"},
+    {"index"},
+    {"m", FlagKind::kInteger},
+    {"ef-construction", FlagKind::kInteger},
+    {"ef-search", FlagKind::kInteger},
+    {"nlist", FlagKind::kInteger},
+    {"nprobe", FlagKind::kInteger},
+};
+
+constexpr Verb kCollectionVerbs[] = {
+    {.name = "create",
+     .positionals = "COLL",
+     .flag_synopsis = "--dim N [--metric cosine|ip|l2] [--index hnsw|ivf|flat] [index options]",
+     .summary = "create a collection (and the database folder when missing)",
+     .details = "  --dim N               components per vector (required)\n"
+                "  --metric M            cosine (default), ip (inner product) or l2\n"
+                "  --index K             hnsw (default), ivf or flat (exact)\n"
+                "  --m N                 hnsw: neighbours per node (default 32)\n"
+                "  --ef-construction N   hnsw: candidates while inserting (default 200)\n"
+                "  --ef-search N         hnsw: candidates while searching (default 64)\n"
+                "  --nlist N             ivf: inverted lists (default 1024)\n"
+                "  --nprobe N            ivf: lists visited per query (default 32)\n",
+     .flags = kCreateFlags,
+     .run = RunCreate},
+    {.name = "drop",
+     .positionals = "COLL",
+     .flag_synopsis = "",
+     .summary = "delete a collection and all its documents",
+     .details = "",
+     .flags = {},
+     .run = RunDrop},
+    {.name = "collections",
+     .positionals = "",
+     .flag_synopsis = "",
+     .summary = "list the collections with their settings and sizes",
+     .details = "",
+     .flags = {},
+     .run = RunCollections},
+    {.name = "stats",
+     .positionals = "[COLL]",
+     .flag_synopsis = "",
+     .summary = "statistics of one collection, or of all",
+     .details = "",
+     .flags = {},
+     .run = RunStats},
+};
+
+}  // namespace
+
+std::span<const Verb> CollectionVerbs() { return kCollectionVerbs; }
+
+absl::StatusOr<std::unique_ptr<Database>> OpenDatabase(const Invocation& invocation,
+                                                       DatabaseOptions options) {
+  options.read_only = invocation.read_only;
+  auto database = Database::Open(invocation.database_path, options);
+  if (database.ok()) return database;
+  const std::string& path = invocation.database_path;
+  switch (database.status().code()) {
+    case absl::StatusCode::kUnavailable:
+      return WithHint(database.status(),
+                      absl::StrCat("another process has ", path,
+                                   " open for writing; close it or use --read-only"));
+    case absl::StatusCode::kNotFound:
+      return WithHint(database.status(),
+                      absl::StrCat("check the path, or create the database with `ember ", path,
+                                   " create COLL --dim N`"));
+    default:
+      return database.status();
+  }
+}
+
+absl::StatusOr<std::shared_ptr<Collection>> OpenCollection(const Invocation& invocation,
+                                                           const Database& database,
+                                                           const std::string& name) {
+  auto collection = database.GetCollection(name);
+  if (collection.status().code() == absl::StatusCode::kNotFound) {
+    return WithHint(
+        absl::NotFoundError(
+            absl::StrCat("collection \"", name, "\" not found in ", invocation.database_path)),
+        absl::StrCat("`ember ", invocation.database_path, " collections` lists the collections"));
+  }
+  return collection;
+}
+
+}  // namespace ember::cli

@@ -1,0 +1,287 @@
+#include "tools/output.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "tools/document_json.h"
+
+namespace ember::cli {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+constexpr absl::string_view kHintPayload = "ember.cli/hint";
+// Preview widths in code points: a search table row should fit a 120-column terminal.
+constexpr size_t kTextPreviewChars = 60;
+constexpr size_t kAttributesPreviewChars = 40;
+// Components of a vector shown in human output before "…".
+constexpr size_t kVectorPreviewComponents = 8;
+
+bool IsContinuationByte(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+
+size_t CodePoints(absl::string_view text) {
+  return std::count_if(text.begin(), text.end(), [](char c) { return !IsContinuationByte(c); });
+}
+
+std::string FormatFloat(float value) { return absl::StrFormat("%.6g", value); }
+
+std::string VectorPreview(const std::vector<float>& vector) {
+  std::vector<std::string> shown;
+  for (size_t i = 0; i < std::min(vector.size(), kVectorPreviewComponents); ++i) {
+    shown.push_back(FormatFloat(vector[i]));
+  }
+  if (vector.size() > kVectorPreviewComponents) shown.push_back("…");
+  return absl::StrCat("[", absl::StrJoin(shown, ", "), "] (", vector.size(), " dims)");
+}
+
+struct Column {
+  std::string header;
+  bool right_aligned = false;
+};
+
+// Columns padded to their widest cell; the last column is not padded so lines carry no trailing
+// spaces.
+void PrintTable(std::FILE* out, const std::vector<Column>& columns,
+                const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> widths;
+  for (const Column& column : columns) widths.push_back(CodePoints(column.header));
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], CodePoints(row[i]));
+  }
+  auto print_row = [&](const std::vector<std::string>& cells) {
+    std::string line;
+    for (size_t i = 0; i < cells.size(); ++i) {
+      const std::string padding(widths[i] - CodePoints(cells[i]), ' ');
+      const bool last = i + 1 == cells.size();
+      if (i > 0) line += "  ";
+      if (columns[i].right_aligned) {
+        absl::StrAppend(&line, padding, cells[i]);
+      } else {
+        absl::StrAppend(&line, cells[i], last ? "" : padding);
+      }
+    }
+    std::fprintf(out, "%s\n", line.c_str());
+  };
+  std::vector<std::string> header;
+  for (const Column& column : columns) header.push_back(column.header);
+  print_row(header);
+  for (const auto& row : rows) print_row(row);
+}
+
+void PrintJsonLine(std::FILE* out, const json& value) {
+  std::fprintf(out, "%s\n", DumpJson(value).c_str());
+}
+
+json IndexToJson(const IndexSpec& index) {
+  json object = {{"kind", IndexKindName(index.kind)}};
+  if (index.kind == IndexKind::kHnsw) {
+    object["m"] = index.hnsw.m;
+    object["ef_construction"] = index.hnsw.ef_construction;
+    object["ef_search"] = index.hnsw.ef_search;
+  } else if (index.kind == IndexKind::kIvf) {
+    object["nlist"] = index.ivf.nlist;
+    object["nprobe"] = index.ivf.nprobe;
+  }
+  return object;
+}
+
+// "1.5 MiB".
+std::string FormatBytes(int64_t bytes) {
+  constexpr const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double value = static_cast<double>(bytes);
+  int unit = 0;
+  while (value >= 1024 && unit + 1 < static_cast<int>(std::size(kUnits))) {
+    value /= 1024;
+    ++unit;
+  }
+  return unit == 0 ? absl::StrCat(bytes, " B") : absl::StrFormat("%.1f %s", value, kUnits[unit]);
+}
+
+}  // namespace
+
+std::string DescribeIndex(const IndexSpec& index) {
+  switch (index.kind) {
+    case IndexKind::kHnsw:
+      return absl::StrFormat("hnsw (m=%d, ef_construction=%d, ef_search=%d)", index.hnsw.m,
+                             index.hnsw.ef_construction, index.hnsw.ef_search);
+    case IndexKind::kIvf:
+      return absl::StrFormat("ivf (nlist=%d, nprobe=%d)", index.ivf.nlist, index.ivf.nprobe);
+    case IndexKind::kFlat:
+      break;
+  }
+  return "flat";
+}
+
+json SpecToJson(const CollectionSpec& spec) {
+  return {{"name", spec.name},
+          {"dimension", spec.dimension},
+          {"metric", MetricName(spec.metric)},
+          {"index", IndexToJson(spec.index)}};
+}
+
+std::string DumpJson(const json& value) {
+  return value.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string Preview(absl::string_view text, size_t max_chars) {
+  std::string result;
+  size_t chars = 0;
+  const bool cut = CodePoints(text) > max_chars;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (!IsContinuationByte(c)) {
+      if (cut && chars + 1 == max_chars) break;  // leave room for the ellipsis
+      ++chars;
+    }
+    const unsigned char byte = static_cast<unsigned char>(c);
+    result.push_back(byte < 0x20 || byte == 0x7F ? ' ' : c);
+  }
+  if (cut) result += "…";
+  return result;
+}
+
+void PrintResult(std::FILE* out, Format format, absl::string_view message, const json& value) {
+  if (format == Format::kJson) {
+    PrintJsonLine(out, value);
+  } else {
+    std::fprintf(out, "%.*s\n", static_cast<int>(message.size()), message.data());
+  }
+}
+
+void PrintSearchHits(std::FILE* out, Format format, std::span<const SearchHit> hits,
+                     const HitFields& fields) {
+  if (format == Format::kJson) {
+    for (size_t i = 0; i < hits.size(); ++i) {
+      const SearchHit& hit = hits[i];
+      json object = {{"rank", i + 1}};
+      if (fields.id) object["id"] = hit.id;
+      if (fields.score) object["score"] = FloatToJson(hit.score);
+      if (fields.distance) object["distance"] = FloatToJson(hit.distance);
+      if (fields.text) object["text"] = hit.text ? json(*hit.text) : json(nullptr);
+      if (fields.attributes) object["attributes"] = AttributesToJson(hit.attributes);
+      if (fields.vector) object["vector"] = VectorToJson(hit.vector);
+      PrintJsonLine(out, object);
+    }
+    return;
+  }
+  if (hits.empty()) {
+    std::fprintf(out, "no results\n");
+    return;
+  }
+  std::vector<Column> columns = {{"rank", true}};
+  if (fields.id) columns.push_back({"id"});
+  if (fields.score) columns.push_back({"score", true});
+  if (fields.distance) columns.push_back({"distance", true});
+  if (fields.text) columns.push_back({"text"});
+  if (fields.attributes) columns.push_back({"attributes"});
+  if (fields.vector) columns.push_back({"vector"});
+  std::vector<std::vector<std::string>> rows;
+  for (size_t i = 0; i < hits.size(); ++i) {
+    const SearchHit& hit = hits[i];
+    std::vector<std::string> row = {absl::StrCat(i + 1)};
+    if (fields.id) row.push_back(Preview(hit.id, kTextPreviewChars));
+    if (fields.score) row.push_back(FormatFloat(hit.score));
+    if (fields.distance) row.push_back(FormatFloat(hit.distance));
+    if (fields.text) row.push_back(Preview(hit.text.value_or(""), kTextPreviewChars));
+    if (fields.attributes) {
+      row.push_back(hit.attributes.empty() ? ""
+                                           : Preview(DumpJson(AttributesToJson(hit.attributes)),
+                                                     kAttributesPreviewChars));
+    }
+    if (fields.vector) row.push_back(VectorPreview(hit.vector));
+    rows.push_back(std::move(row));
+  }
+  PrintTable(out, columns, rows);
+}
+
+void PrintDocuments(std::FILE* out, Format format, std::span<const Document> documents) {
+  for (size_t i = 0; i < documents.size(); ++i) {
+    const Document& document = documents[i];
+    if (format == Format::kJson) {
+      PrintJsonLine(out, DocumentToJson(document));
+      continue;
+    }
+    if (i > 0) std::fprintf(out, "\n");
+    std::fprintf(out, "id          %s\n", document.id.c_str());
+    if (document.text) std::fprintf(out, "text        %s\n", document.text->c_str());
+    if (!document.attributes.empty()) {
+      std::fprintf(out, "attributes  %s\n",
+                   DumpJson(AttributesToJson(document.attributes)).c_str());
+    }
+    std::fprintf(out, "vector      %s\n", VectorPreview(document.vector).c_str());
+  }
+}
+
+void PrintCollections(std::FILE* out, Format format,
+                      std::span<const CollectionSummary> collections) {
+  if (format == Format::kJson) {
+    for (const CollectionSummary& collection : collections) {
+      json object = SpecToJson(collection.spec);
+      object["documents"] = collection.document_count;
+      PrintJsonLine(out, object);
+    }
+    return;
+  }
+  if (collections.empty()) {
+    std::fprintf(out, "no collections\n");
+    return;
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const CollectionSummary& collection : collections) {
+    const CollectionSpec& spec = collection.spec;
+    rows.push_back({spec.name, absl::StrCat(spec.dimension), MetricName(spec.metric),
+                    DescribeIndex(spec.index), absl::StrCat(collection.document_count)});
+  }
+  PrintTable(out, {{"name"}, {"dimension", true}, {"metric"}, {"index"}, {"documents", true}},
+             rows);
+}
+
+void PrintCollectionStats(std::FILE* out, Format format, const CollectionSpec& spec,
+                          const CollectionStats& stats) {
+  if (format == Format::kJson) {
+    json object = SpecToJson(spec);
+    object["documents"] = stats.document_count;
+    object["index_vectors"] = stats.index_vectors;
+    object["index_tombstones"] = stats.index_tombstones;
+    object["index_trained"] = stats.index_trained;
+    object["changes_since_snapshot"] = stats.changes_since_snapshot;
+    object["index_memory_bytes"] = stats.index_memory_bytes;
+    PrintJsonLine(out, object);
+    return;
+  }
+  const std::pair<const char*, std::string> lines[] = {
+      {"collection", spec.name},
+      {"dimension", absl::StrCat(spec.dimension)},
+      {"metric", MetricName(spec.metric)},
+      {"index", DescribeIndex(spec.index)},
+      {"documents", absl::StrCat(stats.document_count)},
+      {"index vectors", absl::StrCat(stats.index_vectors)},
+      {"index tombstones", absl::StrCat(stats.index_tombstones)},
+      {"index trained", stats.index_trained ? "yes" : "no (exact search until it is)"},
+      {"changes since snapshot", absl::StrCat(stats.changes_since_snapshot)},
+      {"index memory", FormatBytes(stats.index_memory_bytes)},
+  };
+  for (const auto& [name, value] : lines) std::fprintf(out, "%-24s%s\n", name, value.c_str());
+}
+
+absl::Status WithHint(absl::Status status, absl::string_view hint) {
+  status.SetPayload(kHintPayload, absl::Cord(hint));
+  return status;
+}
+
+void PrintError(std::FILE* out, const absl::Status& status) {
+  for (absl::string_view line : absl::StrSplit(status.message(), '\n')) {
+    std::fprintf(out, "ember: %.*s\n", static_cast<int>(line.size()), line.data());
+  }
+  if (auto hint = status.GetPayload(kHintPayload)) {
+    std::fprintf(out, "hint: %s\n", std::string(*hint).c_str());
+  }
+}
+
+}  // namespace ember::cli
