@@ -22,6 +22,12 @@ threads=${BENCH_THREADS:-1 2}
 corpus=$shared/data/scifact/corpus.jsonl
 
 [ -d "$shared" ] || { echo "encoder_bench: no shared folder at $shared" >&2; exit 1; }
+bash "$repo/scripts/install-deps.sh"
+# Only the reference-model maker needs PyTorch: a large install the test suite does without.
+if ! /usr/bin/python3 -c "import torch, numpy" 2>/dev/null; then
+  echo "encoder_bench: installing python3-torch and python3-numpy" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-torch python3-numpy >/dev/null
+fi
 if [ ! -f "$model/model.onnx" ]; then
   echo "encoder_bench: making the MiniLM-shape model in $model (about 30 s)" >&2
   /usr/bin/python3 "$shared/tools/make_reference_model.py" --out "$model" \

@@ -20,7 +20,13 @@ std::string EncodeCollectionRecord(const CollectionRecord& record) {
           {"ef_construction", spec.index.hnsw.ef_construction},
           {"ef_search", spec.index.hnsw.ef_search}}},
         {"ivf", {{"nlist", spec.index.ivf.nlist}, {"nprobe", spec.index.ivf.nprobe}}}}},
+      {"attributes", nlohmann::json::array()},
   };
+  for (const AttributeSpec& attribute : spec.attributes) {
+    json["attributes"].push_back({{"name", attribute.name},
+                                  {"type", AttributeTypeName(attribute.type)},
+                                  {"indexed", attribute.indexed}});
+  }
   return json.dump();
 }
 
@@ -43,12 +49,21 @@ absl::StatusOr<CollectionRecord> DecodeCollectionRecord(std::string_view text) {
     spec.index.hnsw.ef_search = index.at("hnsw").at("ef_search").get<int>();
     spec.index.ivf.nlist = index.at("ivf").at("nlist").get<int>();
     spec.index.ivf.nprobe = index.at("ivf").at("nprobe").get<int>();
+    for (const nlohmann::json& attribute : json.at("attributes")) {
+      absl::StatusOr<AttributeType> type =
+          ParseAttributeType(attribute.at("type").get<std::string>());
+      if (!type.ok()) throw std::invalid_argument(std::string(type.status().message()));
+      spec.attributes.push_back({.name = attribute.at("name").get<std::string>(),
+                                 .type = *type,
+                                 .indexed = attribute.at("indexed").get<bool>()});
+    }
   } catch (const std::exception& e) {
-    return absl::DataLossError(absl::StrCat("corrupt collection record in the catalog: ", e.what()));
+    return absl::DataLossError(
+        absl::StrCat("corrupt collection record in the catalog: ", e.what()));
   }
   if (absl::Status status = ValidateCollectionSpec(spec); !status.ok()) {
-    return absl::DataLossError(absl::StrCat("corrupt collection record in the catalog: ",
-                                            status.message()));
+    return absl::DataLossError(
+        absl::StrCat("corrupt collection record in the catalog: ", status.message()));
   }
   return record;
 }

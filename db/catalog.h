@@ -1,4 +1,5 @@
-// The catalog's record of one collection: its id and spec, stored as JSON in the catalog column family.
+// The catalog's record of one collection: its id and spec, stored as JSON in the catalog column
+// family.
 #ifndef EMBER_DB_CATALOG_H_
 #define EMBER_DB_CATALOG_H_
 

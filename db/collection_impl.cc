@@ -2,7 +2,11 @@
 
 #include <algorithm>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
+#include "db/filter_eval.h"
+#include "db/filter_planner.h"
+#include "db/filter_types.h"
 #include "db/validation.h"
 #include "ember/status.h"
 
@@ -14,9 +18,9 @@ using storage::Column;
 // Vectors added to an index per call while rebuilding or replaying: bounds the memory of one batch.
 constexpr size_t kRecoveryBatch = 16384;
 
-// A snapshot is saved automatically once the change log since the last one holds this many entries, or
-// as many as the index holds vectors if that is more: replay on open then costs at most about as much as
-// the snapshot's own load, and snapshot writing stays amortized O(1) per change.
+// A snapshot is saved automatically once the change log since the last one holds this many entries,
+// or as many as the index holds vectors if that is more: replay on open then costs at most about as
+// much as the snapshot's own load, and snapshot writing stays amortized O(1) per change.
 constexpr int64_t kMinChangesBeforeAutoCheckpoint = 50000;
 
 // Scores are "higher is better"; distances are the metric's own.
@@ -36,18 +40,41 @@ void SetScoreAndDistance(Metric metric, float raw, SearchHit* hit) {
   }
 }
 
+// The filter's view of a set of labels.
+class LabelSetFilter final : public index::LabelFilter {
+ public:
+  explicit LabelSetFilter(const LabelSet& labels) : labels_(labels) {}
+  bool Contains(index::Label label) const override {
+    return labels_.contains(static_cast<uint64_t>(label));
+  }
+
+ private:
+  const LabelSet& labels_;
+};
+
+std::optional<AttributeType> DeclaredType(const CollectionSpec& spec, std::string_view name) {
+  for (const AttributeSpec& attribute : spec.attributes) {
+    if (attribute.name == name) return attribute.type;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 CollectionImpl::CollectionImpl(Context context, const CollectionRecord& record)
-    : context_(std::move(context)), record_(record) {}
+    : context_(std::move(context)),
+      record_(record),
+      attribute_index_(record.id, record.spec.attributes) {}
 
-void CollectionImpl::AddCreationToBatch(const CollectionRecord& record, storage::WriteBatch& batch) {
-  batch.Put(Column::kCatalog, CollectionCatalogKey(record.spec.name), EncodeCollectionRecord(record));
+void CollectionImpl::AddCreationToBatch(const CollectionRecord& record,
+                                        storage::WriteBatch& batch) {
+  batch.Put(Column::kCatalog, CollectionCatalogKey(record.spec.name),
+            EncodeCollectionRecord(record));
   batch.Put(Column::kCatalog, CountersKey(record.id), EncodeCounters(CollectionCounters{}));
 }
 
-absl::StatusOr<std::shared_ptr<CollectionImpl>> CollectionImpl::Open(Context context,
-                                                                     const CollectionRecord& record) {
+absl::StatusOr<std::shared_ptr<CollectionImpl>> CollectionImpl::Open(
+    Context context, const CollectionRecord& record) {
   std::shared_ptr<CollectionImpl> collection(new CollectionImpl(std::move(context), record));
   EMBER_RETURN_IF_ERROR(collection->RecoverIndex());
   return collection;
@@ -66,18 +93,24 @@ absl::Status CollectionImpl::RecoverIndex() {
   EMBER_ASSIGN_OR_RETURN(counters_, DecodeCounters(*counters_record));
 
   absl::Status decode_status;
-  EMBER_RETURN_IF_ERROR(store.ScanPrefix(
-      Column::kIds, CollectionPrefix(record_.id),
-      [&](std::string_view key, std::string_view value) {
-        absl::StatusOr<Label> label = DecodeLabel(value);
-        if (!label.ok()) {
-          decode_status = label.status();
-          return false;
-        }
-        key.remove_prefix(sizeof(CollectionId));
-        ids_by_label_.emplace(*label, std::string(key));
-        return true;
-      }));
+  EMBER_RETURN_IF_ERROR(store.ScanPrefix(Column::kIds, CollectionPrefix(record_.id),
+                                         [&](std::string_view key, std::string_view value) {
+                                           absl::StatusOr<Label> label = DecodeLabel(value);
+                                           if (!label.ok()) {
+                                             decode_status = label.status();
+                                             return false;
+                                           }
+                                           key.remove_prefix(sizeof(CollectionId));
+                                           ids_by_label_.emplace(*label, std::string(key));
+                                           all_labels_.add(static_cast<uint64_t>(*label));
+                                           return true;
+                                         }));
+  EMBER_RETURN_IF_ERROR(decode_status);
+  EMBER_RETURN_IF_ERROR(store.ScanPrefix(Column::kAttributes, CollectionPrefix(record_.id),
+                                         [&](std::string_view key, std::string_view) {
+                                           decode_status = attribute_index_.Load(key);
+                                           return decode_status.ok();
+                                         }));
   EMBER_RETURN_IF_ERROR(decode_status);
   if (ids_by_label_.size() != counters_.document_count) {
     return absl::DataLossError(absl::StrCat("collection \"", record_.spec.name, "\" records ",
@@ -88,8 +121,8 @@ absl::Status CollectionImpl::RecoverIndex() {
   absl::StatusOr<bool> loaded = LoadSnapshotAndReplay();
   if (!loaded.ok() || !*loaded ||
       index_->Stats().live_vectors != static_cast<int64_t>(ids_by_label_.size())) {
-    // The snapshot is missing, unreadable, stale beyond the change log, or disagrees with the store:
-    // the store is the truth, so the index is rebuilt from it.
+    // The snapshot is missing, unreadable, stale beyond the change log, or disagrees with the
+    // store: the store is the truth, so the index is rebuilt from it.
     EMBER_RETURN_IF_ERROR(RebuildIndex());
   }
   changes_since_snapshot_ = static_cast<int64_t>(counters_.last_sequence - snapshot_sequence_);
@@ -99,11 +132,11 @@ absl::Status CollectionImpl::RecoverIndex() {
 absl::StatusOr<bool> CollectionImpl::LoadSnapshotAndReplay() {
   const CollectionSpec& spec = record_.spec;
   uint64_t covered = 0;
-  EMBER_ASSIGN_OR_RETURN(index_, index::VectorIndex::LoadSnapshot(context_.snapshot_path,
-                                                                   spec.dimension, spec.metric,
-                                                                   spec.index, &covered));
-  // Entries up to truncated_through are gone, so an older snapshot cannot be brought up to date; a newer
-  // one than the log's end cannot have come from this store.
+  EMBER_ASSIGN_OR_RETURN(
+      index_, index::VectorIndex::LoadSnapshot(context_.snapshot_path, spec.dimension, spec.metric,
+                                               spec.index, &covered));
+  // Entries up to truncated_through are gone, so an older snapshot cannot be brought up to date; a
+  // newer one than the log's end cannot have come from this store.
   if (covered < counters_.truncated_through || covered > counters_.last_sequence) return false;
 
   std::vector<Label> removed, upserted;
@@ -121,8 +154,8 @@ absl::StatusOr<bool> CollectionImpl::LoadSnapshotAndReplay() {
         return true;
       }));
   EMBER_RETURN_IF_ERROR(decode_status);
-  // Labels are never reused, so each is upserted at most once and deleted at most once: applying all
-  // deletes and then the upserts still stored gives the same index as replaying in order.
+  // Labels are never reused, so each is upserted at most once and deleted at most once: applying
+  // all deletes and then the upserts still stored gives the same index as replaying in order.
   EMBER_RETURN_IF_ERROR(index_->Remove(removed));
   std::erase_if(upserted, [this](Label label) { return !ids_by_label_.contains(label); });
   std::vector<std::string> keys;
@@ -139,8 +172,7 @@ absl::StatusOr<bool> CollectionImpl::LoadSnapshotAndReplay() {
       EMBER_RETURN_IF_ERROR(DecodeVector(*records[i], spec.dimension, &vector));
       std::copy(vector.begin(), vector.end(), vectors.begin() + i * spec.dimension);
     }
-    EMBER_RETURN_IF_ERROR(
-        index_->Add(std::span(upserted).subspan(begin, end - begin), vectors));
+    EMBER_RETURN_IF_ERROR(index_->Add(std::span(upserted).subspan(begin, end - begin), vectors));
   }
   snapshot_sequence_ = covered;
   return true;
@@ -148,7 +180,8 @@ absl::StatusOr<bool> CollectionImpl::LoadSnapshotAndReplay() {
 
 absl::Status CollectionImpl::RebuildIndex() {
   const CollectionSpec& spec = record_.spec;
-  EMBER_ASSIGN_OR_RETURN(index_, index::VectorIndex::Create(spec.dimension, spec.metric, spec.index));
+  EMBER_ASSIGN_OR_RETURN(index_,
+                         index::VectorIndex::Create(spec.dimension, spec.metric, spec.index));
   std::vector<Label> labels;
   std::vector<float> vectors;
   std::vector<float> vector;
@@ -190,7 +223,8 @@ absl::Status CollectionImpl::CheckUsable() const {
     case State::kOpen:
       return absl::OkStatus();
     case State::kDropped:
-      return absl::NotFoundError(absl::StrCat("collection \"", record_.spec.name, "\" was dropped"));
+      return absl::NotFoundError(
+          absl::StrCat("collection \"", record_.spec.name, "\" was dropped"));
     case State::kClosed:
       return absl::FailedPreconditionError(
           absl::StrCat("collection \"", record_.spec.name, "\" belongs to a closed database"));
@@ -223,7 +257,7 @@ absl::StatusOr<std::vector<Label>> CollectionImpl::LookUpLabels(
 
 absl::Status CollectionImpl::Upsert(std::span<const Document> documents) {
   const int dimension = record_.spec.dimension;
-  EMBER_RETURN_IF_ERROR(ValidateDocuments(documents, dimension));
+  EMBER_RETURN_IF_ERROR(ValidateDocuments(documents, record_.spec));
 
   std::vector<std::string> ids;
   ids.reserve(documents.size());
@@ -233,34 +267,57 @@ absl::Status CollectionImpl::Upsert(std::span<const Document> documents) {
   EMBER_RETURN_IF_ERROR(CheckWritable());
   if (documents.empty()) return absl::OkStatus();
   EMBER_ASSIGN_OR_RETURN(std::vector<Label> existing, LookUpLabels(ids));
-  CollectionCounters counters = counters_;
-  storage::WriteBatch batch;
-  std::vector<Label> removed, added;
-  std::vector<float> vectors;
-  added.reserve(documents.size());
-  vectors.reserve(documents.size() * dimension);
+  Change change;
+  change.counters = counters_;
+  change.added.reserve(documents.size());
+  change.added_vectors.reserve(documents.size() * dimension);
   for (size_t i = 0; i < documents.size(); ++i) {
     const Document& document = documents[i];
     if (existing[i] >= 0) {
-      const Label old = existing[i];
-      batch.Delete(Column::kDocuments, DocumentKey(record_.id, old));
-      batch.Delete(Column::kVectors, VectorKey(record_.id, old));
-      batch.Put(Column::kChangeLog, ChangeKey(record_.id, ++counters.last_sequence),
-                EncodeChange({ChangeOp::kDelete, old}));
-      removed.push_back(old);
-    } else {
-      ++counters.document_count;
+      AddRemoval(existing[i], document.id, /*keep_id=*/true, change);
     }
-    const Label label = static_cast<Label>(counters.next_label++);
-    batch.Put(Column::kDocuments, DocumentKey(record_.id, label), EncodeDocument(document));
-    batch.Put(Column::kVectors, VectorKey(record_.id, label), EncodeVector(document.vector));
-    batch.Put(Column::kIds, IdKey(record_.id, document.id), EncodeLabel(label));
-    batch.Put(Column::kChangeLog, ChangeKey(record_.id, ++counters.last_sequence),
-              EncodeChange({ChangeOp::kUpsert, label}));
-    added.push_back(label);
-    vectors.insert(vectors.end(), document.vector.begin(), document.vector.end());
+    ++change.counters.document_count;
+    const Label label = static_cast<Label>(change.counters.next_label++);
+    change.batch.Put(Column::kDocuments, DocumentKey(record_.id, label), EncodeDocument(document));
+    change.batch.Put(Column::kVectors, VectorKey(record_.id, label), EncodeVector(document.vector));
+    change.batch.Put(Column::kIds, IdKey(record_.id, document.id), EncodeLabel(label));
+    change.batch.Put(Column::kChangeLog, ChangeKey(record_.id, ++change.counters.last_sequence),
+                     EncodeChange({ChangeOp::kUpsert, label}));
+    for (const std::string& key : attribute_index_.EntryKeys(label, document.attributes)) {
+      change.batch.Put(Column::kAttributes, key, "");
+    }
+    change.added.push_back(label);
+    change.added_documents.push_back(&document);
+    change.added_vectors.insert(change.added_vectors.end(), document.vector.begin(),
+                                document.vector.end());
   }
-  return CommitAndApply(batch, counters, removed, added, vectors, documents);
+  return CommitAndApply(change);
+}
+
+void CollectionImpl::AddRemoval(Label label, std::string_view id, bool keep_id, Change& change) {
+  change.batch.Delete(Column::kDocuments, DocumentKey(record_.id, label));
+  change.batch.Delete(Column::kVectors, VectorKey(record_.id, label));
+  if (!keep_id) change.batch.Delete(Column::kIds, IdKey(record_.id, id));
+  change.batch.Put(Column::kChangeLog, ChangeKey(record_.id, ++change.counters.last_sequence),
+                   EncodeChange({ChangeOp::kDelete, label}));
+  --change.counters.document_count;
+  change.removed.push_back(label);
+}
+
+absl::Status CollectionImpl::ReadRemovedAttributes(Change& change) const {
+  if (attribute_index_.empty() || change.removed.empty()) return absl::OkStatus();
+  std::vector<std::string> keys;
+  for (Label label : change.removed) keys.push_back(DocumentKey(record_.id, label));
+  EMBER_ASSIGN_OR_RETURN(auto records, context_.store->MultiGet(Column::kDocuments, keys));
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (!records[i]) return absl::DataLossError("a stored id's document is missing");
+    EMBER_ASSIGN_OR_RETURN(Document old, DecodeDocument(*records[i]));
+    for (const std::string& key : attribute_index_.EntryKeys(change.removed[i], old.attributes)) {
+      change.batch.Delete(Column::kAttributes, key);
+    }
+    change.removed_attributes.push_back(std::move(old.attributes));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<int64_t> CollectionImpl::Delete(std::span<const std::string> ids) {
@@ -269,45 +326,47 @@ absl::StatusOr<int64_t> CollectionImpl::Delete(std::span<const std::string> ids)
   absl::MutexLock write_lock(&write_mu_);
   EMBER_RETURN_IF_ERROR(CheckWritable());
   EMBER_ASSIGN_OR_RETURN(std::vector<Label> existing, LookUpLabels(ids));
-  CollectionCounters counters = counters_;
-  storage::WriteBatch batch;
-  std::vector<Label> removed;
+  Change change;
+  change.counters = counters_;
   for (size_t i = 0; i < ids.size(); ++i) {
     const Label label = existing[i];
     // The same id twice in one call: the second finds it already queued for deletion.
-    if (label < 0 || std::find(removed.begin(), removed.end(), label) != removed.end()) continue;
-    batch.Delete(Column::kDocuments, DocumentKey(record_.id, label));
-    batch.Delete(Column::kVectors, VectorKey(record_.id, label));
-    batch.Delete(Column::kIds, IdKey(record_.id, ids[i]));
-    batch.Put(Column::kChangeLog, ChangeKey(record_.id, ++counters.last_sequence),
-              EncodeChange({ChangeOp::kDelete, label}));
-    --counters.document_count;
-    removed.push_back(label);
+    if (label < 0 || absl::c_linear_search(change.removed, label)) continue;
+    AddRemoval(label, ids[i], /*keep_id=*/false, change);
   }
-  if (removed.empty()) return 0;
-  EMBER_RETURN_IF_ERROR(CommitAndApply(batch, counters, removed, {}, {}, {}));
-  return static_cast<int64_t>(removed.size());
+  if (change.removed.empty()) return 0;
+  const int64_t deleted = static_cast<int64_t>(change.removed.size());
+  EMBER_RETURN_IF_ERROR(CommitAndApply(change));
+  return deleted;
 }
 
-absl::Status CollectionImpl::CommitAndApply(storage::WriteBatch& batch,
-                                            const CollectionCounters& counters,
-                                            std::span<const Label> removed,
-                                            std::span<const Label> added,
-                                            std::span<const float> added_vectors,
-                                            std::span<const Document> added_documents) {
-  batch.Put(Column::kCatalog, CountersKey(record_.id), EncodeCounters(counters));
+absl::Status CollectionImpl::CommitAndApply(Change& change) {
+  EMBER_RETURN_IF_ERROR(ReadRemovedAttributes(change));
+  const CollectionCounters& counters = change.counters;
+  change.batch.Put(Column::kCatalog, CountersKey(record_.id), EncodeCounters(counters));
   {
     absl::WriterMutexLock visibility_lock(&visibility_mu_);
-    EMBER_RETURN_IF_ERROR(context_.store->Write(batch));
-    changes_since_snapshot_ += static_cast<int64_t>(counters.last_sequence - counters_.last_sequence);
+    EMBER_RETURN_IF_ERROR(context_.store->Write(change.batch));
+    changes_since_snapshot_ +=
+        static_cast<int64_t>(counters.last_sequence - counters_.last_sequence);
     counters_ = counters;
-    for (Label label : removed) ids_by_label_.erase(label);
-    for (size_t i = 0; i < added.size(); ++i) ids_by_label_[added[i]] = added_documents[i].id;
-    absl::Status status = index_->Remove(removed);
-    if (status.ok()) status = index_->Add(added, added_vectors);
+    for (size_t i = 0; i < change.removed.size(); ++i) {
+      ids_by_label_.erase(change.removed[i]);
+      all_labels_.remove(static_cast<uint64_t>(change.removed[i]));
+      if (!change.removed_attributes.empty()) {
+        attribute_index_.Remove(change.removed[i], change.removed_attributes[i]);
+      }
+    }
+    for (size_t i = 0; i < change.added.size(); ++i) {
+      ids_by_label_[change.added[i]] = change.added_documents[i]->id;
+      all_labels_.add(static_cast<uint64_t>(change.added[i]));
+      attribute_index_.Add(change.added[i], change.added_documents[i]->attributes);
+    }
+    absl::Status status = index_->Remove(change.removed);
+    if (status.ok()) status = index_->Add(change.added, change.added_vectors);
     if (!status.ok()) {
-      // The store has the batch; only the in-memory index missed it. Rebuilding from the store is the
-      // one way back to agreement.
+      // The store has the batch; only the in-memory index missed it. Rebuilding from the store is
+      // the one way back to agreement.
       absl::Status rebuilt = RebuildIndex();
       if (!rebuilt.ok()) {
         return absl::InternalError(absl::StrCat(
@@ -334,17 +393,20 @@ absl::StatusOr<std::vector<std::optional<Document>>> CollectionImpl::Get(
     document_keys.push_back(DocumentKey(record_.id, label));
     vector_keys.push_back(VectorKey(record_.id, label));
   }
-  EMBER_ASSIGN_OR_RETURN(auto documents, context_.store->MultiGet(Column::kDocuments, document_keys));
+  EMBER_ASSIGN_OR_RETURN(auto documents,
+                         context_.store->MultiGet(Column::kDocuments, document_keys));
   EMBER_ASSIGN_OR_RETURN(auto vectors, context_.store->MultiGet(Column::kVectors, vector_keys));
   std::vector<std::optional<Document>> result(ids.size());
   size_t found = 0;
   for (size_t i = 0; i < ids.size(); ++i) {
     if (labels[i] < 0) continue;
     if (!documents[found] || !vectors[found]) {
-      return absl::DataLossError(absl::StrCat("document \"", ids[i], "\" is indexed but not stored"));
+      return absl::DataLossError(
+          absl::StrCat("document \"", ids[i], "\" is indexed but not stored"));
     }
     EMBER_ASSIGN_OR_RETURN(result[i], DecodeDocument(*documents[found]));
-    EMBER_RETURN_IF_ERROR(DecodeVector(*vectors[found], record_.spec.dimension, &result[i]->vector));
+    EMBER_RETURN_IF_ERROR(
+        DecodeVector(*vectors[found], record_.spec.dimension, &result[i]->vector));
     ++found;
   }
   return result;
@@ -356,16 +418,109 @@ int64_t CollectionImpl::Count() const {
   return static_cast<int64_t>(ids_by_label_.size());
 }
 
+absl::StatusOr<LabelSet> CollectionImpl::ScanResidual(const FilterCandidates& candidates,
+                                                      SearchPlan& plan) const {
+  constexpr size_t kScanBatch = 1024;
+  LabelSet matches;
+  std::vector<uint64_t> labels;
+  std::vector<std::string> keys;
+  const auto check_batch = [&]() -> absl::Status {
+    keys.clear();
+    for (uint64_t label : labels)
+      keys.push_back(DocumentKey(record_.id, static_cast<Label>(label)));
+    EMBER_ASSIGN_OR_RETURN(auto records, context_.store->MultiGet(Column::kDocuments, keys));
+    for (size_t i = 0; i < records.size(); ++i) {
+      if (!records[i]) return absl::DataLossError("a stored id's document is missing");
+      EMBER_ASSIGN_OR_RETURN(Document document, DecodeDocument(*records[i]));
+      if (Matches(candidates.residual, document.attributes)) matches.add(labels[i]);
+    }
+    plan.documents_scanned += static_cast<int64_t>(records.size());
+    labels.clear();
+    return absl::OkStatus();
+  };
+  for (uint64_t label : candidates.labels) {
+    labels.push_back(label);
+    if (labels.size() == kScanBatch) EMBER_RETURN_IF_ERROR(check_batch());
+  }
+  if (!labels.empty()) EMBER_RETURN_IF_ERROR(check_batch());
+  return matches;
+}
+
+absl::StatusOr<std::vector<index::Neighbor>> CollectionImpl::FindNeighbors(
+    const SearchRequest& request, SearchPlan& plan) const {
+  const bool filtered = request.filter.op() != Filter::Op::kAll;
+  const int64_t total = static_cast<int64_t>(ids_by_label_.size());
+  LabelSet matches;
+  plan.estimated_candidates = plan.matching_documents = total;
+  if (filtered) {
+    FilterCandidates candidates = SelectCandidates(request.filter, attribute_index_, all_labels_);
+    plan.estimated_candidates = static_cast<int64_t>(candidates.labels.cardinality());
+    plan.unindexed_attributes.assign(candidates.unindexed_attributes.begin(),
+                                     candidates.unindexed_attributes.end());
+    if (candidates.residual.op() == Filter::Op::kAll) {
+      matches = std::move(candidates.labels);
+    } else {
+      EMBER_ASSIGN_OR_RETURN(matches, ScanResidual(candidates, plan));
+    }
+    plan.matching_documents = static_cast<int64_t>(matches.cardinality());
+  }
+  const PlannedSearch planned = PlanSearch({.matching = plan.matching_documents,
+                                            .total = total,
+                                            .filtered = filtered,
+                                            .k = request.k,
+                                            .dimension = record_.spec.dimension,
+                                            .index = record_.spec.index,
+                                            .requested_ef_search = request.ef_search,
+                                            .requested_nprobe = request.nprobe});
+  plan.strategy = SearchStrategyName(planned.strategy);
+  plan.ef_search = planned.ef_search;
+  plan.nprobe = planned.nprobe;
+
+  const LabelSet& scope = filtered ? matches : all_labels_;
+  const auto score_exactly = [&]() -> absl::StatusOr<std::vector<index::Neighbor>> {
+    std::vector<Label> labels;
+    labels.reserve(scope.cardinality());
+    for (uint64_t label : scope) labels.push_back(static_cast<Label>(label));
+    plan.exact_scored += static_cast<int64_t>(labels.size());
+    return index_->SearchExact(request.vector, request.k, labels);
+  };
+  switch (planned.strategy) {
+    case SearchStrategy::kEmpty:
+      return std::vector<index::Neighbor>();
+    case SearchStrategy::kExact:
+      return score_exactly();
+    case SearchStrategy::kFilteredIndex:
+    case SearchStrategy::kIndex:
+      break;
+  }
+  const LabelSetFilter label_filter(matches);
+  EMBER_ASSIGN_OR_RETURN(
+      std::vector<index::Neighbor> neighbors,
+      index_->Search(request.vector, {.k = request.k,
+                                      .ef_search = planned.ef_search,
+                                      .nprobe = planned.nprobe,
+                                      .filter = filtered ? &label_filter : nullptr}));
+  // Whenever k documents match, k are returned: a traversal that came up short (a filter that cuts
+  // the graph apart, tombstones crowding the beam) is completed by the exact scan.
+  if (static_cast<int64_t>(neighbors.size()) <
+      std::min<int64_t>(request.k, plan.matching_documents)) {
+    return score_exactly();
+  }
+  return neighbors;
+}
+
 absl::StatusOr<SearchResponse> CollectionImpl::Search(const SearchRequest& request) const {
   EMBER_RETURN_IF_ERROR(ValidateSearchRequest(request, record_.spec.dimension));
-  const index::IndexSearchParams params{
-      .k = request.k, .ef_search = request.ef_search, .nprobe = request.nprobe};
-
+  if (request.filter.op() != Filter::Op::kAll) {
+    EMBER_RETURN_IF_ERROR(CheckFilterTypes(request.filter, [this](std::string_view name) {
+      return DeclaredType(record_.spec, name);
+    }));
+  }
   absl::ReaderMutexLock visibility_lock(&visibility_mu_);
   EMBER_RETURN_IF_ERROR(CheckUsable());
-  EMBER_ASSIGN_OR_RETURN(std::vector<index::Neighbor> neighbors,
-                         index_->Search(request.vector, params));
   SearchResponse response;
+  EMBER_ASSIGN_OR_RETURN(std::vector<index::Neighbor> neighbors,
+                         FindNeighbors(request, response.plan));
   response.hits.resize(neighbors.size());
   for (size_t i = 0; i < neighbors.size(); ++i) {
     const auto it = ids_by_label_.find(neighbors[i].label);
@@ -435,7 +590,8 @@ absl::Status CollectionImpl::CheckpointLocked() {
   CollectionCounters counters = counters_;
   counters.truncated_through = sequence;
   storage::WriteBatch batch;
-  batch.DeleteRange(Column::kChangeLog, ChangeKey(record_.id, 0), ChangeKey(record_.id, sequence + 1));
+  batch.DeleteRange(Column::kChangeLog, ChangeKey(record_.id, 0),
+                    ChangeKey(record_.id, sequence + 1));
   batch.Put(Column::kCatalog, CountersKey(record_.id), EncodeCounters(counters));
   EMBER_RETURN_IF_ERROR(context_.store->Write(batch));
   counters_ = counters;
@@ -457,6 +613,7 @@ void CollectionImpl::Close() {
   if (state_.load() == State::kOpen) state_ = State::kClosed;
   index_.reset();
   ids_by_label_ = {};
+  all_labels_ = {};
 }
 
 }  // namespace ember::db

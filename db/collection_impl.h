@@ -9,7 +9,9 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
+#include "db/attribute_index.h"
 #include "db/catalog.h"
+#include "db/filter_candidates.h"
 #include "db/records.h"
 #include "ember/collection.h"
 #include "index/vector_index.h"
@@ -19,9 +21,10 @@ namespace ember::db {
 
 // Thread-safe. Two locks:
 // - write_mu_ serializes the collection's writers and checkpoints;
-// - visibility_mu_ is held shared by readers across an index search and the fetch of its documents, and
-//   exclusively by a writer across its store commit and the index update, so that a reader sees a write
-//   batch entirely or not at all and never gets a label whose document is gone.
+// - visibility_mu_ is held shared by readers across an index search and the fetch of its documents,
+// and
+//   exclusively by a writer across its store commit and the index update, so that a reader sees a
+//   write batch entirely or not at all and never gets a label whose document is gone.
 // The cost: readers wait while a writer commits (a WAL sync) and updates the index.
 class CollectionImpl final : public Collection {
  public:
@@ -32,11 +35,13 @@ class CollectionImpl final : public Collection {
     bool read_only = false;
   };
 
-  // Writes the catalog record and zeroed counters of a new collection into `batch` (the caller commits).
+  // Writes the catalog record and zeroed counters of a new collection into `batch` (the caller
+  // commits).
   static void AddCreationToBatch(const CollectionRecord& record, storage::WriteBatch& batch);
 
   // Opens an existing collection: loads its index snapshot and replays the change log after it, or
-  // rebuilds the index from the stored vectors when the snapshot is missing, corrupt or does not match.
+  // rebuilds the index from the stored vectors when the snapshot is missing, corrupt or does not
+  // match.
   static absl::StatusOr<std::shared_ptr<CollectionImpl>> Open(Context context,
                                                               const CollectionRecord& record);
 
@@ -58,8 +63,8 @@ class CollectionImpl final : public Collection {
   // Makes every later call fail with NotFound; waits for writers in flight.
   void MarkDropped();
 
-  // Called by the Database as it closes: waits for calls in flight, frees the index, and makes every
-  // later call fail with FailedPrecondition (handles may outlive the Database).
+  // Called by the Database as it closes: waits for calls in flight, frees the index, and makes
+  // every later call fail with FailedPrecondition (handles may outlive the Database).
   void Close();
 
  private:
@@ -71,14 +76,34 @@ class CollectionImpl final : public Collection {
   // Both are called with write_mu_ or visibility_mu_ held, so that Close cannot intervene.
   absl::Status CheckUsable() const;
   absl::Status CheckWritable() const;
-  // Commits `batch` and applies the change to the index, under the visibility lock.
-  absl::Status CommitAndApply(storage::WriteBatch& batch, const CollectionCounters& counters,
-                              std::span<const Label> removed, std::span<const Label> added,
-                              std::span<const float> added_vectors,
-                              std::span<const Document> added_documents)
+
+  // One Upsert or Delete call, as the write path assembles it.
+  struct Change {
+    storage::WriteBatch batch;
+    CollectionCounters counters;
+    std::vector<Label> removed;
+    std::vector<Attributes> removed_attributes;  // of `removed`, when attributes are indexed
+    std::vector<Label> added;
+    std::vector<float> added_vectors;
+    std::vector<const Document*> added_documents;
+  };
+  // Queues the deletion of stored document `label` (id `id`) into `change`; `keep_id` leaves its id
+  // entry alone (it is being replaced). Reads the document when its attributes are indexed.
+  void AddRemoval(Label label, std::string_view id, bool keep_id, Change& change)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Reads the attributes of the documents `change` removes, when the collection indexes attributes.
+  absl::Status ReadRemovedAttributes(Change& change) const;
+  // Commits `change` and applies it to the indexes, under the visibility lock.
+  absl::Status CommitAndApply(Change& change) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status CheckpointLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::StatusOr<std::vector<Label>> LookUpLabels(std::span<const std::string> ids) const;
+  // The neighbours a search returns, planned and run; records the plan in `plan`.
+  absl::StatusOr<std::vector<index::Neighbor>> FindNeighbors(const SearchRequest& request,
+                                                             SearchPlan& plan) const
+      ABSL_SHARED_LOCKS_REQUIRED(visibility_mu_);
+  // The candidates that also match the residual filter, read from their stored attributes.
+  absl::StatusOr<LabelSet> ScanResidual(const FilterCandidates& candidates, SearchPlan& plan) const
+      ABSL_SHARED_LOCKS_REQUIRED(visibility_mu_);
 
   const Context context_;
   const CollectionRecord record_;
@@ -87,17 +112,21 @@ class CollectionImpl final : public Collection {
 
   absl::Mutex write_mu_;
   CollectionCounters counters_ ABSL_GUARDED_BY(write_mu_);
-  // The change-log sequence the saved snapshot covers, and whether the in-memory index holds anything
-  // the snapshot lacks (after a rebuild, the change log may not describe the difference).
+  // The change-log sequence the saved snapshot covers, and whether the in-memory index holds
+  // anything the snapshot lacks (after a rebuild, the change log may not describe the difference).
   uint64_t snapshot_sequence_ ABSL_GUARDED_BY(write_mu_) = 0;
   bool snapshot_stale_ ABSL_GUARDED_BY(write_mu_) = false;
   std::atomic<int64_t> changes_since_snapshot_{0};
 
   mutable absl::Mutex visibility_mu_ ABSL_ACQUIRED_AFTER(write_mu_);
   std::unique_ptr<index::VectorIndex> index_ ABSL_PT_GUARDED_BY(visibility_mu_);
-  // label -> document id for every stored document, so that searches that return only ids and scores
-  // need no store reads. A cache of the ids column family.
+  // label -> document id for every stored document, so that searches that return only ids and
+  // scores need no store reads. A cache of the ids column family.
   absl::flat_hash_map<Label, std::string> ids_by_label_ ABSL_GUARDED_BY(visibility_mu_);
+  AttributeIndex attribute_index_ ABSL_GUARDED_BY(visibility_mu_);
+  // Every stored label (the keys of ids_by_label_): the universe NOT and IS NULL filters subtract
+  // from.
+  LabelSet all_labels_ ABSL_GUARDED_BY(visibility_mu_);
 };
 
 }  // namespace ember::db

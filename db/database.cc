@@ -1,8 +1,11 @@
-// The Database behind the public interface: the folder layout, the catalog, and the open collections.
+// Database: the folder layout, the catalog, and the open collections (the public Database and
+// Open).
 //
 // Folder layout:
 //   DB/store/                   RocksDB: the source of truth
 //   DB/indexes/<id>.snapshot    one index snapshot per collection (derived; rebuilt when missing)
+#include "ember/database.h"
+
 #include <filesystem>
 #include <map>
 
@@ -13,7 +16,6 @@
 #include "db/catalog.h"
 #include "db/collection_impl.h"
 #include "db/records.h"
-#include "ember/database.h"
 #include "ember/status.h"
 #include "storage/store.h"
 
@@ -26,8 +28,8 @@ using db::CollectionImpl;
 using db::CollectionRecord;
 using storage::Column;
 
-// The layout of the store's records. Bumped on incompatible changes; a database with a newer version
-// is refused rather than misread.
+// The layout of the store's records. Bumped on incompatible changes; a database with a newer
+// version is refused rather than misread.
 constexpr int kFormatVersion = 1;
 
 constexpr char kSnapshotSuffix[] = ".snapshot";
@@ -58,7 +60,8 @@ class DatabaseImpl final : public Database {
     return fs::path(path_) / "indexes" / absl::StrCat(id, kSnapshotSuffix);
   }
   CollectionImpl::Context ContextFor(CollectionId id) const {
-    return {.store = store_.get(), .snapshot_path = SnapshotPath(id).string(), .read_only = read_only_};
+    return {
+        .store = store_.get(), .snapshot_path = SnapshotPath(id).string(), .read_only = read_only_};
   }
   absl::Status CheckWritable() const {
     if (read_only_) {
@@ -136,7 +139,8 @@ void DatabaseImpl::RemoveOrphanSnapshots() const {
   // A crash between dropping a collection and deleting its snapshot, or in the middle of writing a
   // snapshot, leaves files no collection owns.
   std::error_code error;
-  for (const fs::directory_entry& entry : fs::directory_iterator(fs::path(path_) / "indexes", error)) {
+  for (const fs::directory_entry& entry :
+       fs::directory_iterator(fs::path(path_) / "indexes", error)) {
     const std::string name = entry.path().filename().string();
     bool owned = false;
     for (const auto& [_, collection] : collections_) {
@@ -221,7 +225,8 @@ absl::Status DatabaseImpl::Checkpoint() {
   return status;
 }
 
-// True when `folder` holds anything but an indexes/ folder (which an interrupted creation may leave).
+// True when `folder` holds anything but an indexes/ folder (which an interrupted creation may
+// leave).
 bool HasEntriesBesidesIndexes(const fs::path& folder) {
   std::error_code error;
   for (const fs::directory_entry& entry : fs::directory_iterator(folder, error)) {
@@ -255,11 +260,11 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path
           absl::StrCat("cannot create ", (root / "indexes").string(), ": ", error.message()));
     }
   }
-  EMBER_ASSIGN_OR_RETURN(std::unique_ptr<storage::Store> store,
-                         storage::Store::Open((root / "store").string(),
-                                              {.create_if_missing = !options.read_only,
-                                               .read_only = options.read_only,
-                                               .sync_writes = options.sync_writes}));
+  EMBER_ASSIGN_OR_RETURN(
+      std::unique_ptr<storage::Store> store,
+      storage::Store::Open((root / "store").string(), {.create_if_missing = !options.read_only,
+                                                       .read_only = options.read_only,
+                                                       .sync_writes = options.sync_writes}));
   auto database = std::make_unique<DatabaseImpl>(path, options.read_only, std::move(store));
   EMBER_RETURN_IF_ERROR(database->Load());
   return database;

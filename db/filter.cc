@@ -21,18 +21,12 @@ struct Filter::Node {
   const std::vector<Filter> operands;
 };
 
-// The two constants share one node each: All() is the default filter, so constructing one must not
-// allocate. The nodes are leaked on purpose so that filters in static storage may outlive them.
-Filter::Filter() {
-  static const auto* const kAll = new std::shared_ptr<const Node>(new Node(Op::kAll));
-  node_ = *kAll;
-}
-
 Filter::Filter(std::shared_ptr<const Node> node) : node_(std::move(node)) {}
 
 Filter Filter::All() { return Filter(); }
 
 Filter Filter::None() {
+  // Shared and leaked on purpose, so that filters in static storage may outlive it.
   static const auto* const kNone = new std::shared_ptr<const Node>(new Node(Op::kNone));
   return Filter(*kNone);
 }
@@ -115,7 +109,8 @@ Filter Filter::Junction(Op op, std::vector<Filter> operands) {
   }
   if (flat.empty()) return identity == Op::kAll ? All() : None();
   if (flat.size() == 1) return std::move(flat[0]);
-  return Filter(std::make_shared<const Node>(op, std::string(), std::vector<Literal>(), std::move(flat)));
+  return Filter(
+      std::make_shared<const Node>(op, std::string(), std::vector<Literal>(), std::move(flat)));
 }
 
 Filter Filter::And(Filter a, Filter b) {
@@ -144,10 +139,16 @@ Filter Filter::Not(Filter operand) {
                                              std::move(operands)));
 }
 
-Filter::Op Filter::op() const { return node_->op; }
-const std::string& Filter::attribute() const { return node_->attribute; }
-const std::vector<Literal>& Filter::literals() const { return node_->literals; }
-const std::vector<Filter>& Filter::operands() const { return node_->operands; }
+// All() has no node: the default filter costs no allocation, and a moved-from filter is All().
+const Filter::Node& Filter::node() const {
+  static const Node* const kAll = new Node(Op::kAll);
+  return node_ != nullptr ? *node_ : *kAll;
+}
+
+Filter::Op Filter::op() const { return node().op; }
+const std::string& Filter::attribute() const { return node().attribute; }
+const std::vector<Literal>& Filter::literals() const { return node().literals; }
+const std::vector<Filter>& Filter::operands() const { return node().operands; }
 
 std::string Filter::ToString() const { return db::FormatFilter(*this); }
 

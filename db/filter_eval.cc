@@ -27,8 +27,9 @@ std::partial_ordering CompareIntDouble(int64_t i, double d) {
   return whole <=> d;  // i == whole: the fraction of d decides
 }
 
-// How an attribute value compares with a literal; unordered when they cannot be compared (null, lists,
-// different kinds, NaN). Booleans are ordered here (false < true) only so that = and != can use this.
+// How an attribute value compares with a literal; unordered when they cannot be compared (null,
+// lists, different kinds, NaN). Booleans are ordered here (false < true) only so that = and != can
+// use this.
 std::partial_ordering Compare(const Value& value, const Literal& literal) {
   if (const auto* s = std::get_if<std::string>(&value)) {
     const auto* l = std::get_if<std::string>(&literal);
@@ -116,7 +117,9 @@ bool ConditionMatches(const Filter& condition, const Value* value) {
 
 bool Matches(const Filter& filter, const Attributes& attributes) {
   const std::vector<Filter>& operands = filter.operands();
-  const auto matches = [&attributes](const Filter& operand) { return Matches(operand, attributes); };
+  const auto matches = [&attributes](const Filter& operand) {
+    return Matches(operand, attributes);
+  };
   switch (filter.op()) {
     case Op::kAll:
       return true;
@@ -132,7 +135,8 @@ bool Matches(const Filter& filter, const Attributes& attributes) {
       break;
   }
   const auto it = attributes.find(filter.attribute());
-  const bool present = it != attributes.end() && !std::holds_alternative<std::monostate>(it->second);
+  const bool present =
+      it != attributes.end() && !std::holds_alternative<std::monostate>(it->second);
   return ConditionMatches(filter, present ? &it->second : nullptr);
 }
 

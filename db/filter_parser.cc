@@ -1,5 +1,5 @@
-// The filter language's text syntax: a hand-written lexer and recursive-descent parser (one token of
-// lookahead), and the printer that writes what the parser reads.
+// The filter language's text syntax: a hand-written lexer and recursive-descent parser (one token
+// of lookahead), and the printer that writes what the parser reads.
 #include "db/filter_parser.h"
 
 #include <algorithm>
@@ -26,7 +26,20 @@ namespace {
 
 using Op = Filter::Op;
 
-enum class Keyword { kAnd, kOr, kNot, kIn, kBetween, kContains, kAny, kAll, kIs, kNull, kTrue, kFalse };
+enum class Keyword {
+  kAnd,
+  kOr,
+  kNot,
+  kIn,
+  kBetween,
+  kContains,
+  kAny,
+  kAll,
+  kIs,
+  kNull,
+  kTrue,
+  kFalse
+};
 
 struct KeywordName {
   Keyword keyword;
@@ -34,12 +47,10 @@ struct KeywordName {
 };
 
 constexpr KeywordName kKeywords[] = {
-    {Keyword::kAnd, "AND"},   {Keyword::kOr, "OR"},
-    {Keyword::kNot, "NOT"},   {Keyword::kIn, "IN"},
-    {Keyword::kBetween, "BETWEEN"}, {Keyword::kContains, "CONTAINS"},
-    {Keyword::kAny, "ANY"},   {Keyword::kAll, "ALL"},
-    {Keyword::kIs, "IS"},     {Keyword::kNull, "NULL"},
-    {Keyword::kTrue, "TRUE"}, {Keyword::kFalse, "FALSE"},
+    {Keyword::kAnd, "AND"},   {Keyword::kOr, "OR"},           {Keyword::kNot, "NOT"},
+    {Keyword::kIn, "IN"},     {Keyword::kBetween, "BETWEEN"}, {Keyword::kContains, "CONTAINS"},
+    {Keyword::kAny, "ANY"},   {Keyword::kAll, "ALL"},         {Keyword::kIs, "IS"},
+    {Keyword::kNull, "NULL"}, {Keyword::kTrue, "TRUE"},       {Keyword::kFalse, "FALSE"},
 };
 
 const KeywordName* FindKeyword(std::string_view word) {
@@ -83,7 +94,7 @@ std::string_view CompareText(Op op) {
   }
 }
 
-// ---------------------------------------------------------------------------------------------------
+// -------------------------------------------------------------------------------------------------
 // Lexer
 
 enum class TokenKind {
@@ -156,7 +167,8 @@ absl::Status FilterParser::ErrorAt(size_t position, std::string_view message) co
   if (text_.find('\n') != std::string_view::npos) {
     const size_t line = 1 + std::count(before.begin(), before.end(), '\n');
     const size_t line_start = before.rfind('\n');
-    const size_t column = line_start == std::string_view::npos ? position + 1 : position - line_start;
+    const size_t column =
+        line_start == std::string_view::npos ? position + 1 : position - line_start;
     absl::StrAppend(&where, " (line ", line, ", column ", column, ")");
   }
   return absl::InvalidArgumentError(absl::StrCat(where, ": ", std::string(message)));
@@ -263,7 +275,8 @@ absl::Status FilterParser::Advance() {
     }
     return absl::OkStatus();
   }
-  return ErrorAt(start, absl::StrCat("unexpected character '", Excerpt(text_.substr(start, 1)), "'"));
+  return ErrorAt(start,
+                 absl::StrCat("unexpected character '", Excerpt(text_.substr(start, 1)), "'"));
 }
 
 absl::Status FilterParser::LexNumber(size_t start) {
@@ -299,8 +312,8 @@ absl::Status FilterParser::LexNumber(size_t start) {
   if (integral) {
     token_.kind = TokenKind::kInteger;
     if (std::from_chars(first, last, token_.integer).ec != std::errc()) {
-      return ErrorAt(start, absl::StrCat("the integer ", Excerpt(token_.source),
-                                         " does not fit in 64 bits"));
+      return ErrorAt(
+          start, absl::StrCat("the integer ", Excerpt(token_.source), " does not fit in 64 bits"));
     }
   } else {
     token_.kind = TokenKind::kDouble;
@@ -353,8 +366,9 @@ absl::Status FilterParser::LexString(size_t start) {
         EMBER_RETURN_IF_ERROR(LexUnicodeEscape(&pos, &value));
         continue;
       default:
-        return ErrorAt(pos, absl::StrCat("unknown escape '\\", Excerpt(text_.substr(pos + 1, 1)),
-                                         "' in a string (escapes: \\' \\\" \\\\ \\n \\r \\t \\uXXXX)"));
+        return ErrorAt(pos,
+                       absl::StrCat("unknown escape '\\", Excerpt(text_.substr(pos + 1, 1)),
+                                    "' in a string (escapes: \\' \\\" \\\\ \\n \\r \\t \\uXXXX)"));
     }
     pos += 2;
   }
@@ -437,14 +451,13 @@ absl::Status FilterParser::LexQuotedName(size_t start, char quote) {
   return absl::OkStatus();
 }
 
-// ---------------------------------------------------------------------------------------------------
+// -------------------------------------------------------------------------------------------------
 // Parser
 
 absl::StatusOr<Filter> FilterParser::Parse() {
   if (text_.size() > kMaxFilterTextBytes) {
-    return absl::InvalidArgumentError(absl::StrCat("filter: the text is ", text_.size(),
-                                                   " bytes long; the limit is ",
-                                                   kMaxFilterTextBytes));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "filter: the text is ", text_.size(), " bytes long; the limit is ", kMaxFilterTextBytes));
   }
   EMBER_RETURN_IF_ERROR(Advance());
   if (token_.kind == TokenKind::kEnd) return Filter::All();
@@ -504,8 +517,9 @@ absl::StatusOr<Filter> FilterParser::ParsePrimary(int depth) {
         EMBER_RETURN_IF_ERROR(Advance());
         return value ? Filter::All() : Filter::None();
       }
-      return Expected(absl::StrCat("an attribute name, '(' or NOT (quote a name that is a keyword: `",
-                                   std::string(token_.source), "`)"));
+      return Expected(
+          absl::StrCat("an attribute name, '(' or NOT (quote a name that is a keyword: `",
+                       std::string(token_.source), "`)"));
     default:
       return Expected("an attribute name, '(' or NOT");
   }
@@ -513,7 +527,7 @@ absl::StatusOr<Filter> FilterParser::ParsePrimary(int depth) {
 
 absl::StatusOr<Filter> FilterParser::ParseCondition() {
   const size_t start = token_.position;
-  std::string attribute = std::move(token_.text);
+  std::string attribute = std::exchange(token_.text, {});
   const std::string shown_name = Excerpt(token_.source);
   EMBER_RETURN_IF_ERROR(Advance());
   Filter condition;
@@ -550,29 +564,31 @@ absl::StatusOr<Filter> FilterParser::ParseCondition() {
     EMBER_RETURN_IF_ERROR(Advance());
     if (!AtKeyword(Keyword::kIn)) return Expected(absl::StrCat("IN after ", shown_name, " NOT"));
     EMBER_RETURN_IF_ERROR(Advance());
-    EMBER_ASSIGN_OR_RETURN(std::vector<Literal> values, ParseList("NOT IN", false));
+    EMBER_ASSIGN_OR_RETURN(std::vector<Literal> values,
+                           ParseList("NOT IN", /*strings_only=*/false));
     condition = Filter::NotIn(std::move(attribute), std::move(values));
   } else if (AtKeyword(Keyword::kBetween)) {
     EMBER_RETURN_IF_ERROR(Advance());
     EMBER_ASSIGN_OR_RETURN(Literal low, ParseLiteral("BETWEEN", /*strings_only=*/false));
     if (!AtKeyword(Keyword::kAnd)) return Expected("AND after the lower bound of BETWEEN");
     EMBER_RETURN_IF_ERROR(Advance());
-    EMBER_ASSIGN_OR_RETURN(Literal high, ParseLiteral("BETWEEN ... AND", false));
+    EMBER_ASSIGN_OR_RETURN(Literal high, ParseLiteral("BETWEEN ... AND", /*strings_only=*/false));
     condition = Filter::Between(std::move(attribute), std::move(low), std::move(high));
   } else if (AtKeyword(Keyword::kContains)) {
     EMBER_RETURN_IF_ERROR(Advance());
     if (AtKeyword(Keyword::kAny) || AtKeyword(Keyword::kAll)) {
       const bool any = AtKeyword(Keyword::kAny);
       EMBER_RETURN_IF_ERROR(Advance());
-      EMBER_ASSIGN_OR_RETURN(std::vector<Literal> values,
-                             ParseList(any ? "CONTAINS ANY" : "CONTAINS ALL", /*strings_only=*/true));
+      EMBER_ASSIGN_OR_RETURN(
+          std::vector<Literal> values,
+          ParseList(any ? "CONTAINS ANY" : "CONTAINS ALL", /*strings_only=*/true));
       std::vector<std::string> strings;
       strings.reserve(values.size());
       for (Literal& value : values) strings.push_back(std::get<std::string>(std::move(value)));
       condition = any ? Filter::ContainsAny(std::move(attribute), std::move(strings))
                       : Filter::ContainsAll(std::move(attribute), std::move(strings));
     } else if (token_.kind == TokenKind::kString) {
-      condition = Filter::Contains(std::move(attribute), std::move(token_.text));
+      condition = Filter::Contains(std::move(attribute), std::exchange(token_.text, {}));
       EMBER_RETURN_IF_ERROR(Advance());
     } else {
       return Expected("a string, ANY or ALL after CONTAINS");
@@ -581,12 +597,16 @@ absl::StatusOr<Filter> FilterParser::ParseCondition() {
     EMBER_RETURN_IF_ERROR(Advance());
     const bool negated = AtKeyword(Keyword::kNot);
     if (negated) EMBER_RETURN_IF_ERROR(Advance());
-    if (!AtKeyword(Keyword::kNull)) return Expected(negated ? "NULL after IS NOT" : "NULL or NOT NULL after IS");
+    if (!AtKeyword(Keyword::kNull)) {
+      return Expected(negated ? "NULL after IS NOT" : "NULL or NOT NULL after IS");
+    }
     EMBER_RETURN_IF_ERROR(Advance());
-    condition = negated ? Filter::IsNotNull(std::move(attribute)) : Filter::IsNull(std::move(attribute));
+    condition =
+        negated ? Filter::IsNotNull(std::move(attribute)) : Filter::IsNull(std::move(attribute));
   } else {
     return Expected(absl::StrCat(
-        "an operator (=, !=, <>, <, <=, >, >=, IN, NOT IN, BETWEEN, CONTAINS, IS) after ", shown_name));
+        "an operator (=, !=, <>, <, <=, >, >=, IN, NOT IN, BETWEEN, CONTAINS, IS) after ",
+        shown_name));
   }
   if (absl::Status status = CheckConditionLiterals(condition); !status.ok()) {
     return ErrorAt(start, std::string(status.message()));
@@ -597,7 +617,7 @@ absl::StatusOr<Filter> FilterParser::ParseCondition() {
 absl::StatusOr<Literal> FilterParser::ParseLiteral(std::string_view after, bool strings_only) {
   Literal literal;
   if (token_.kind == TokenKind::kString) {
-    literal = std::move(token_.text);
+    literal = std::exchange(token_.text, {});
   } else if (strings_only) {
     return Expected(absl::StrCat("a string after ", std::string(after)));
   } else if (token_.kind == TokenKind::kInteger) {
@@ -607,8 +627,9 @@ absl::StatusOr<Literal> FilterParser::ParseLiteral(std::string_view after, bool 
   } else if (AtKeyword(Keyword::kTrue) || AtKeyword(Keyword::kFalse)) {
     literal = AtKeyword(Keyword::kTrue);
   } else if (AtKeyword(Keyword::kNull)) {
-    return ErrorAt(token_.position, "NULL is not a value to compare with; test for it with "
-                                    "IS NULL or IS NOT NULL");
+    return ErrorAt(token_.position,
+                   "NULL is not a value to compare with; test for it with "
+                   "IS NULL or IS NOT NULL");
   } else {
     return Expected(absl::StrCat("a literal after ", std::string(after)));
   }
@@ -624,7 +645,8 @@ absl::StatusOr<std::vector<Literal>> FilterParser::ParseList(std::string_view af
   EMBER_RETURN_IF_ERROR(Advance());
   std::vector<Literal> values;
   while (true) {
-    EMBER_ASSIGN_OR_RETURN(Literal value, ParseLiteral(values.empty() ? "'('" : "','", strings_only));
+    EMBER_ASSIGN_OR_RETURN(Literal value,
+                           ParseLiteral(values.empty() ? "'('" : "','", strings_only));
     values.push_back(std::move(value));
     if (token_.kind == TokenKind::kRightParen) break;
     if (token_.kind != TokenKind::kComma) {
@@ -636,7 +658,7 @@ absl::StatusOr<std::vector<Literal>> FilterParser::ParseList(std::string_view af
   return values;
 }
 
-// ---------------------------------------------------------------------------------------------------
+// -------------------------------------------------------------------------------------------------
 // Printer
 
 // Whether `child`, an operand of `parent`, must be parenthesized to parse back as the same tree.
@@ -825,7 +847,8 @@ int FilterTextDepth(const Filter& filter, int limit) {
   if (limit < 0) return 0;
   int deepest = 0;
   for (const Filter& operand : filter.operands()) {
-    const int own = (filter.op() == Op::kNot ? 1 : 0) + (NeedsParentheses(filter.op(), operand.op()) ? 1 : 0);
+    const int own =
+        (filter.op() == Op::kNot ? 1 : 0) + (NeedsParentheses(filter.op(), operand.op()) ? 1 : 0);
     deepest = std::max(deepest, own + FilterTextDepth(operand, limit - own));
     if (deepest > limit) break;
   }

@@ -39,16 +39,16 @@ Family FamilyOf(const Literal& literal) {
   return Family::kNumber;
 }
 
-bool Compatible(ValueKind kind, const Literal& literal) {
-  switch (kind) {
-    case ValueKind::kBool:
+bool Compatible(AttributeType type, const Literal& literal) {
+  switch (type) {
+    case AttributeType::kBool:
       return FamilyOf(literal) == Family::kBool;
-    case ValueKind::kInt:
-    case ValueKind::kDouble:
+    case AttributeType::kInt:
+    case AttributeType::kDouble:
       return FamilyOf(literal) == Family::kNumber;
-    case ValueKind::kString:
+    case AttributeType::kString:
       return FamilyOf(literal) == Family::kString;
-    case ValueKind::kList:
+    case AttributeType::kStringList:
       return false;
   }
   return false;
@@ -76,24 +76,24 @@ absl::Status ConditionError(const Filter& condition, std::string_view reason) {
       absl::StrCat(DescribeCondition(condition), ": ", std::string(reason)));
 }
 
-absl::Status CheckAttributeType(const Filter& condition, ValueKind kind) {
+absl::Status CheckAttributeType(const Filter& condition, AttributeType type) {
   const Op op = condition.op();
   if (op == Op::kIsNull || op == Op::kIsNotNull) return absl::OkStatus();
-  const std::string attribute =
-      absl::StrCat("attribute ", FormatAttributeName(condition.attribute()), " is ", ValueKindName(kind));
-  if (IsContains(op) != (kind == ValueKind::kList)) {
+  const std::string attribute = absl::StrCat(
+      "attribute ", FormatAttributeName(condition.attribute()), " is ", AttributeTypeName(type));
+  if (IsContains(op) != (type == AttributeType::kStringList)) {
     return ConditionError(
-        condition, kind == ValueKind::kList
+        condition, type == AttributeType::kStringList
                        ? absl::StrCat(attribute, "; use CONTAINS, CONTAINS ANY or CONTAINS ALL")
                        : absl::StrCat(attribute, "; CONTAINS applies only to list attributes"));
   }
-  if (kind == ValueKind::kList) return absl::OkStatus();
-  if (kind == ValueKind::kBool && IsOrdering(op)) {
+  if (type == AttributeType::kStringList) return absl::OkStatus();
+  if (type == AttributeType::kBool && IsOrdering(op)) {
     return ConditionError(condition,
                           absl::StrCat(attribute, "; booleans take only =, !=, IN and NOT IN"));
   }
   for (const Literal& literal : condition.literals()) {
-    if (!Compatible(kind, literal)) {
+    if (!Compatible(type, literal)) {
       return ConditionError(condition, absl::StrCat(attribute, " and cannot be compared with ",
                                                     DescribeLiteral(literal)));
     }
@@ -107,43 +107,29 @@ absl::Status CheckTypesBelow(const Filter& filter, const AttributeTypeLookup& at
   }
   if (!IsCondition(filter.op())) return absl::OkStatus();
   EMBER_RETURN_IF_ERROR(CheckConditionLiterals(filter));
-  const std::optional<ValueKind> kind = attribute_type(filter.attribute());
-  if (!kind.has_value()) return absl::OkStatus();
-  return CheckAttributeType(filter, *kind);
+  const std::optional<AttributeType> type = attribute_type(filter.attribute());
+  if (!type.has_value()) return absl::OkStatus();
+  return CheckAttributeType(filter, *type);
 }
 
 }  // namespace
 
-const char* ValueKindName(ValueKind kind) {
-  switch (kind) {
-    case ValueKind::kBool:
-      return "bool";
-    case ValueKind::kInt:
-      return "int";
-    case ValueKind::kDouble:
-      return "double";
-    case ValueKind::kString:
-      return "string";
-    case ValueKind::kList:
-      return "list";
-  }
-  return "unknown";
-}
-
 absl::Status CheckConditionLiterals(const Filter& condition) {
   const Op op = condition.op();
   if (!IsCondition(op)) return absl::OkStatus();
-  if (condition.attribute().empty()) return ConditionError(condition, "the attribute name is empty");
+  if (condition.attribute().empty())
+    return ConditionError(condition, "the attribute name is empty");
   const std::vector<Literal>& literals = condition.literals();
   if (HasList(op) && literals.empty()) return ConditionError(condition, "the list is empty");
   for (const Literal& literal : literals) {
     if (const double* d = std::get_if<double>(&literal); d != nullptr && !std::isfinite(*d)) {
-      return ConditionError(condition, absl::StrCat(FormatLiteral(literal), " is not a finite number"));
+      return ConditionError(condition,
+                            absl::StrCat(FormatLiteral(literal), " is not a finite number"));
     }
     if (FamilyOf(literal) != FamilyOf(literals[0])) {
-      return ConditionError(condition, absl::StrCat("cannot compare with both ",
-                                                    DescribeLiteral(literals[0]), " and ",
-                                                    DescribeLiteral(literal)));
+      return ConditionError(condition,
+                            absl::StrCat("cannot compare with both ", DescribeLiteral(literals[0]),
+                                         " and ", DescribeLiteral(literal)));
     }
     if (IsOrdering(op) && FamilyOf(literal) == Family::kBool) {
       return ConditionError(condition, "booleans have no order; compare them with = or !=");

@@ -26,8 +26,8 @@ void AppendBytes(std::string* out, std::string_view bytes) {
   out->append(bytes);
 }
 
-// Reads fixed-width values and length-prefixed byte strings from a record, failing instead of reading
-// past its end.
+// Reads fixed-width values and length-prefixed byte strings from a record, failing instead of
+// reading past its end.
 class RecordReader {
  public:
   explicit RecordReader(std::string_view record) : rest_(record) {}

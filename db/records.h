@@ -20,9 +20,9 @@ using Label = int64_t;
 // Catalog keys.
 inline constexpr std::string_view kFormatVersionKey = "format_version";
 inline constexpr std::string_view kNextCollectionIdKey = "next_collection_id";
-std::string CollectionCatalogKey(std::string_view name);   // -> collection JSON record
+std::string CollectionCatalogKey(std::string_view name);  // -> collection JSON record
 inline constexpr char kCollectionCatalogPrefix[] = "collection/";
-std::string CountersKey(CollectionId collection);          // -> CollectionCounters
+std::string CountersKey(CollectionId collection);  // -> CollectionCounters
 
 // Keys of the per-collection column families; every one starts with CollectionPrefix(collection).
 std::string CollectionPrefix(CollectionId collection);

@@ -1,6 +1,7 @@
 #include "db/validation.h"
 
 #include <cmath>
+#include <span>
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
@@ -17,8 +18,8 @@ const char* ValueTypeName(const Value& value) {
 
 namespace {
 
-// Length of the UTF-8 sequence starting at `s[i]`, or 0 when it is not a valid, shortest-form encoding of
-// a Unicode scalar value.
+// Length of the UTF-8 sequence starting at `s[i]`, or 0 when it is not a valid, shortest-form
+// encoding of a Unicode scalar value.
 size_t Utf8SequenceLength(std::string_view s, size_t i) {
   const auto byte = [&s](size_t j) { return static_cast<unsigned char>(s[j]); };
   const unsigned char lead = byte(i);
@@ -56,7 +57,33 @@ bool IsValidUtf8(std::string_view s) {
   return true;
 }
 
-absl::Status ValidateAttributes(const Attributes& attributes) {
+bool HasType(const Value& value, AttributeType type) {
+  switch (type) {
+    case AttributeType::kBool:
+      return std::holds_alternative<bool>(value);
+    case AttributeType::kInt:
+      return std::holds_alternative<int64_t>(value);
+    case AttributeType::kDouble:
+      return std::holds_alternative<double>(value) || std::holds_alternative<int64_t>(value);
+    case AttributeType::kString:
+      return std::holds_alternative<std::string>(value);
+    case AttributeType::kStringList:
+      return std::holds_alternative<std::vector<std::string>>(value);
+  }
+  return false;
+}
+
+absl::Status ValidateAttributes(const Attributes& attributes,
+                                std::span<const AttributeSpec> declared) {
+  for (const AttributeSpec& spec : declared) {
+    const auto it = attributes.find(spec.name);
+    if (it == attributes.end() || std::holds_alternative<std::monostate>(it->second)) continue;
+    if (!HasType(it->second, spec.type)) {
+      return absl::InvalidArgumentError(absl::StrCat("attribute \"", spec.name, "\" is declared ",
+                                                     AttributeTypeName(spec.type), " but is ",
+                                                     ValueTypeName(it->second)));
+    }
+  }
   for (const auto& [name, value] : attributes) {
     if (name.empty()) return absl::InvalidArgumentError("an attribute has an empty name");
     if (!IsValidUtf8(name)) {
@@ -102,6 +129,31 @@ const char* IndexKindName(IndexKind kind) {
   return "unknown";
 }
 
+const char* AttributeTypeName(AttributeType type) {
+  switch (type) {
+    case AttributeType::kBool:
+      return "bool";
+    case AttributeType::kInt:
+      return "int";
+    case AttributeType::kDouble:
+      return "double";
+    case AttributeType::kString:
+      return "string";
+    case AttributeType::kStringList:
+      return "list";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<AttributeType> ParseAttributeType(std::string_view name) {
+  for (AttributeType type : {AttributeType::kBool, AttributeType::kInt, AttributeType::kDouble,
+                             AttributeType::kString, AttributeType::kStringList}) {
+    if (name == AttributeTypeName(type)) return type;
+  }
+  return absl::InvalidArgumentError(absl::StrCat("unknown attribute type \"", std::string(name),
+                                                 "\"; expected bool, int, double, string or list"));
+}
+
 absl::StatusOr<Metric> ParseMetric(std::string_view name) {
   for (Metric metric : {Metric::kCosine, Metric::kInnerProduct, Metric::kL2}) {
     if (name == MetricName(metric)) return metric;
@@ -120,8 +172,9 @@ absl::StatusOr<IndexKind> ParseIndexKind(std::string_view name) {
 
 absl::Status ValidateCollectionSpec(const CollectionSpec& spec) {
   if (spec.name.empty() || spec.name.size() > 128 || spec.name[0] == '.') {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "collection name must be 1 to 128 characters and not start with '.', got \"", spec.name, "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("collection name must be 1 to 128 characters and not start with '.', got \"",
+                     spec.name, "\""));
   }
   for (char c : spec.name) {
     if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-' && c != '.') {
@@ -130,6 +183,21 @@ absl::Status ValidateCollectionSpec(const CollectionSpec& spec) {
     }
   }
   EMBER_RETURN_IF_ERROR(CheckRange("dimension", spec.dimension, 1, 65536));
+  absl::flat_hash_set<std::string_view> attribute_names;
+  for (const AttributeSpec& attribute : spec.attributes) {
+    if (attribute.name.empty() || attribute.name.size() > 256 || !IsValidUtf8(attribute.name)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("attribute name \"", attribute.name, "\" must be 1 to 256 bytes of UTF-8"));
+    }
+    if (!attribute_names.insert(attribute.name).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("attribute \"", attribute.name, "\" is declared twice"));
+    }
+    if (std::string_view(AttributeTypeName(attribute.type)) == "unknown") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("attribute \"", attribute.name, "\" has an unknown type"));
+    }
+  }
   switch (spec.metric) {
     case Metric::kCosine:
     case Metric::kInnerProduct:
@@ -182,7 +250,8 @@ absl::Status ValidateVector(std::span<const float> vector, int dimension, std::s
   return absl::OkStatus();
 }
 
-absl::Status ValidateDocuments(std::span<const Document> documents, int dimension) {
+absl::Status ValidateDocuments(std::span<const Document> documents, const CollectionSpec& spec) {
+  const int dimension = spec.dimension;
   absl::flat_hash_set<std::string_view> ids;
   ids.reserve(documents.size());
   for (size_t i = 0; i < documents.size(); ++i) {
@@ -192,16 +261,16 @@ absl::Status ValidateDocuments(std::span<const Document> documents, int dimensio
       status = absl::InvalidArgumentError("the same id appears earlier in this batch");
     }
     if (status.ok()) status = ValidateVector(document.vector, dimension, "vector");
-    if (status.ok()) status = ValidateAttributes(document.attributes);
+    if (status.ok()) status = ValidateAttributes(document.attributes, spec.attributes);
     if (!status.ok()) {
       // Ids may be garbage here (that may be the error), so quote at most a printable prefix.
       std::string shown = document.id.substr(0, 64);
       for (char& c : shown) {
         if (static_cast<unsigned char>(c) < 0x20) c = '?';
       }
-      return absl::InvalidArgumentError(absl::StrFormat(
-          "document %d (id \"%s%s\"): %s; nothing in this batch was written", i, shown,
-          document.id.size() > 64 ? "..." : "", status.message()));
+      return absl::InvalidArgumentError(
+          absl::StrFormat("document %d (id \"%s%s\"): %s; nothing in this batch was written", i,
+                          shown, document.id.size() > 64 ? "..." : "", status.message()));
     }
   }
   return absl::OkStatus();

@@ -1,4 +1,5 @@
-// Checks of user input at the API boundary: every rejection is InvalidArgument naming what is wrong.
+// Checks of user input at the API boundary: every rejection is InvalidArgument naming what is
+// wrong.
 #ifndef EMBER_DB_VALIDATION_H_
 #define EMBER_DB_VALIDATION_H_
 
@@ -7,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "ember/document.h"
+#include "ember/options.h"
 #include "ember/search.h"
 
 namespace ember::db {
@@ -15,9 +17,9 @@ namespace ember::db {
 absl::Status ValidateDocumentId(std::string_view id);
 
 // Validates a whole batch before anything is written: ids (and their uniqueness within the batch),
-// vectors (dimension, finite components), attributes (non-empty names, finite doubles).
-// The error names the document's position and id.
-absl::Status ValidateDocuments(std::span<const Document> documents, int dimension);
+// vectors (dimension, finite components), attributes (non-empty names, finite doubles, the declared
+// types). The error names the document's position and id.
+absl::Status ValidateDocuments(std::span<const Document> documents, const CollectionSpec& spec);
 
 // `what` names the vector in the message ("query vector").
 absl::Status ValidateVector(std::span<const float> vector, int dimension, std::string_view what);

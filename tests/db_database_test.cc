@@ -1,15 +1,15 @@
-// Database and Collection behaviour through the public API: results against exact search, round trips
-// through disk, recovery of the index from snapshots, change logs and the store.
-#include "ember/database.h"
+// Database and Collection behaviour through the public API: results against exact search, round
+// trips through disk, recovery of the index from snapshots, change logs and the store.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <random>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-
+#include "ember/database.h"
 #include "ember/ember.h"
 #include "status_matchers.h"
 
@@ -25,7 +25,8 @@ class DatabaseTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::path(::testing::TempDir()) /
-           ("ember_db_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+           ("ember_db_" + std::to_string(getpid()) + "_" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
     fs::remove_all(dir_);
   }
   void TearDown() override { fs::remove_all(dir_); }
@@ -82,7 +83,8 @@ std::vector<std::string> ExactTopK(Metric metric, const std::vector<Document>& d
   }
   std::sort(scored.begin(), scored.end());
   std::vector<std::string> ids;
-  for (int i = 0; i < k && i < static_cast<int>(scored.size()); ++i) ids.push_back(scored[i].second);
+  for (int i = 0; i < k && i < static_cast<int>(scored.size()); ++i)
+    ids.push_back(scored[i].second);
   return ids;
 }
 
@@ -134,7 +136,8 @@ TEST_F(DatabaseTest, CreateListGetDrop) {
   db.reset();
   // Handles may outlive their database; they then refuse every call instead of crashing.
   EXPECT_THAT(b2->Search({.vector = {1, 2, 3}}), StatusIs(absl::StatusCode::kFailedPrecondition));
-  EXPECT_THAT(b2->Upsert(RandomDocuments(1, 3, 1)), StatusIs(absl::StatusCode::kFailedPrecondition));
+  EXPECT_THAT(b2->Upsert(RandomDocuments(1, 3, 1)),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
   db = OpenOrDie();
   ASSERT_OK_AND_ASSIGN(auto reopened, db->GetCollection("a"));
   EXPECT_EQ(reopened->spec().dimension, 5);
@@ -180,10 +183,10 @@ TEST_F(DatabaseTest, FlatSearchIsExactForEveryMetric) {
   auto db = OpenOrDie();
   for (Metric metric : {Metric::kCosine, Metric::kInnerProduct, Metric::kL2}) {
     const std::string name = std::string("flat_") + MetricName(metric);
-    ASSERT_OK_AND_ASSIGN(auto c, db->CreateCollection({.name = name,
-                                                       .dimension = 8,
-                                                       .metric = metric,
-                                                       .index = {.kind = IndexKind::kFlat}}));
+    ASSERT_OK_AND_ASSIGN(
+        auto c,
+        db->CreateCollection(
+            {.name = name, .dimension = 8, .metric = metric, .index = {.kind = IndexKind::kFlat}}));
     const std::vector<Document> documents = RandomDocuments(500, 8, 7);
     ASSERT_OK(c->Upsert(documents));
     for (const Document& probe : RandomDocuments(20, 8, 99)) {
@@ -216,9 +219,9 @@ TEST_F(DatabaseTest, HnswAndIvfReachHighRecall) {
   EXPECT_GE(RecallAt10(*hnsw, documents, 50, 5), 0.95);
 
   ASSERT_OK_AND_ASSIGN(
-      auto ivf, db->CreateCollection({.name = "ivf",
-                                      .dimension = 16,
-                                      .index = {.kind = IndexKind::kIvf, .ivf = {16, 8}}}));
+      auto ivf,
+      db->CreateCollection(
+          {.name = "ivf", .dimension = 16, .index = {.kind = IndexKind::kIvf, .ivf = {16, 8}}}));
   ASSERT_OK(ivf->Upsert(std::span(documents).first(100)));
   EXPECT_FALSE(ivf->Stats().index_trained);
   ASSERT_OK(ivf->Upsert(std::span(documents).subspan(100)));
@@ -243,7 +246,8 @@ TEST_F(DatabaseTest, ResultsSurviveReopenThroughSnapshotReplayAndRebuild) {
       ASSERT_OK_AND_ASSIGN(SearchResponse r, c->Search({.vector = probe.vector, .ef_search = 400}));
       expected.push_back(HitIds(r));
     }
-    // A copy taken now is what a crash leaves: a snapshot of the first 1000, and a change log after it.
+    // A copy taken now is what a crash leaves: a snapshot of the first 1000, and a change log after
+    // it.
     fs::copy(dir_, dir_.string() + ".crash", fs::copy_options::recursive);
   }
   const auto check = [&](Database& db, const char* how) {

@@ -63,6 +63,10 @@ TEST(NamesTest, ParseInvertsName) {
   for (IndexKind k : {IndexKind::kFlat, IndexKind::kHnsw, IndexKind::kIvf}) {
     EXPECT_EQ(*ParseIndexKind(IndexKindName(k)), k);
   }
+  for (AttributeType t : {AttributeType::kBool, AttributeType::kInt, AttributeType::kDouble,
+                          AttributeType::kString, AttributeType::kStringList}) {
+    EXPECT_EQ(*ParseAttributeType(AttributeTypeName(t)), t);
+  }
   EXPECT_THAT(ParseMetric("euclid"), StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("l2")));
   EXPECT_THAT(ParseIndexKind("lsh"), StatusIs(absl::StatusCode::kInvalidArgument));
 }
@@ -81,27 +85,63 @@ TEST(DocumentIdTest, RejectsEmptyOverlongAndInvalidUtf8) {
 }
 
 TEST(DocumentsTest, ErrorNamesPositionIdAndReason) {
+  const CollectionSpec spec{.name = "c", .dimension = 2};
   std::vector<Document> documents = {
       {.id = "a", .vector = {1, 2}},
       {.id = "b", .vector = {1, NAN}},
   };
-  EXPECT_THAT(db::ValidateDocuments(documents, 2),
+  EXPECT_THAT(db::ValidateDocuments(documents, spec),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        ::testing::AllOf(HasSubstr("document 1"), HasSubstr("\"b\""),
                                         HasSubstr("component 1"))));
   documents[1] = {.id = "a", .vector = {1, 2}};
-  EXPECT_THAT(db::ValidateDocuments(documents, 2),
+  EXPECT_THAT(db::ValidateDocuments(documents, spec),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("earlier in this batch")));
   documents[1] = {.id = "b", .vector = {1, 2, 3}};
-  EXPECT_THAT(db::ValidateDocuments(documents, 2),
+  EXPECT_THAT(db::ValidateDocuments(documents, spec),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("3 components")));
   documents[1] = {.id = "b", .attributes = {{"x", INFINITY}}, .vector = {1, 2}};
-  EXPECT_THAT(db::ValidateDocuments(documents, 2),
+  EXPECT_THAT(db::ValidateDocuments(documents, spec),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("\"x\"")));
   documents[1] = {.id = "b", .attributes = {{"", int64_t{1}}}, .vector = {1, 2}};
-  EXPECT_THAT(db::ValidateDocuments(documents, 2), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(db::ValidateDocuments(documents, spec), StatusIs(absl::StatusCode::kInvalidArgument));
   documents[1] = {.id = "b", .vector = {1, 2}};
-  EXPECT_THAT(db::ValidateDocuments(documents, 2), IsOk());
+  EXPECT_THAT(db::ValidateDocuments(documents, spec), IsOk());
+}
+
+TEST(DocumentsTest, DeclaredAttributesMustHaveTheirType) {
+  const CollectionSpec spec{.name = "c",
+                            .dimension = 1,
+                            .attributes = {{"year", AttributeType::kInt},
+                                           {"price", AttributeType::kDouble},
+                                           {"tags", AttributeType::kStringList}}};
+  std::vector<Document> documents = {{.id = "a",
+                                      .attributes = {{"year", int64_t{2020}},
+                                                     {"price", int64_t{3}},
+                                                     {"tags", std::monostate{}},
+                                                     {"free", std::string("any")}},
+                                      .vector = {1}}};
+  EXPECT_OK(db::ValidateDocuments(documents, spec));
+  documents[0].attributes["year"] = 2020.5;
+  EXPECT_THAT(db::ValidateDocuments(documents, spec),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("attribute \"year\" is declared int but is double")));
+  documents[0].attributes["year"] = int64_t{1};
+  documents[0].attributes["tags"] = std::string("solo");
+  EXPECT_THAT(db::ValidateDocuments(documents, spec),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("declared list")));
+}
+
+TEST(CollectionSpecTest, AttributeDeclarationsAreChecked) {
+  CollectionSpec spec = ValidSpec();
+  spec.attributes = {{"a", AttributeType::kInt}, {"a", AttributeType::kString}};
+  EXPECT_THAT(ValidateCollectionSpec(spec),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("declared twice")));
+  spec.attributes = {{"", AttributeType::kInt}};
+  EXPECT_THAT(ValidateCollectionSpec(spec), StatusIs(absl::StatusCode::kInvalidArgument));
+  spec.attributes = {{"a", static_cast<AttributeType>(0)}};
+  EXPECT_THAT(ValidateCollectionSpec(spec),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unknown type")));
 }
 
 TEST(SearchRequestTest, RejectsBadKAndVector) {

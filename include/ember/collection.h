@@ -28,12 +28,13 @@ class Collection {
   // The spec the collection was created with.
   virtual const CollectionSpec& spec() const = 0;
 
-  // Inserts the documents, replacing any stored document with the same id. All or nothing: the batch is
-  // validated first, and one invalid document changes nothing and returns InvalidArgument naming the
-  // document (by id and position) and the reason: empty or over-long id, the same id twice in the batch,
-  // a vector of the wrong dimension, a NaN or infinite component. When OK is returned the whole batch is
-  // durable (with DatabaseOptions::sync_writes) and visible to searches.
-  // FailedPrecondition on a read-only database; DataLoss or Internal if the store fails (nothing applied).
+  // Inserts the documents, replacing any stored document with the same id. All or nothing: the
+  // batch is validated first, and one invalid document changes nothing and returns InvalidArgument
+  // naming the document (by id and position) and the reason: empty or over-long id, the same id
+  // twice in the batch, a vector of the wrong dimension, a NaN or infinite component. When OK is
+  // returned the whole batch is durable (with DatabaseOptions::sync_writes) and visible to
+  // searches. FailedPrecondition on a read-only database; DataLoss or Internal if the store fails
+  // (nothing applied).
   virtual absl::Status Upsert(std::span<const Document> documents) = 0;
 
   // Returns one entry per id, in order: the stored document, or nullopt when there is none.
@@ -41,8 +42,8 @@ class Collection {
   virtual absl::StatusOr<std::vector<std::optional<Document>>> Get(
       std::span<const std::string> ids) const = 0;
 
-  // Deletes the documents with these ids, all or nothing, and returns how many existed. Ids not present
-  // are ignored. Deleted documents stop appearing in searches when this returns.
+  // Deletes the documents with these ids, all or nothing, and returns how many existed. Ids not
+  // present are ignored. Deleted documents stop appearing in searches when this returns.
   // InvalidArgument for an empty or over-long id; FailedPrecondition on a read-only database.
   virtual absl::StatusOr<int64_t> Delete(std::span<const std::string> ids) = 0;
 
@@ -50,8 +51,8 @@ class Collection {
   virtual int64_t Count() const = 0;
 
   // Nearest documents to request.vector, best first. Returns min(k, Count()) hits.
-  // InvalidArgument: wrong dimension, non-finite component, k outside 1..kMaxSearchK, negative ef_search or
-  // nprobe.
+  // InvalidArgument: wrong dimension, non-finite component, k outside 1..kMaxSearchK, negative
+  // ef_search or nprobe.
   virtual absl::StatusOr<SearchResponse> Search(const SearchRequest& request) const = 0;
 
   virtual CollectionStats Stats() const = 0;

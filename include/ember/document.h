@@ -13,9 +13,11 @@ namespace ember {
 
 // An attribute value: null, bool, int64, double, string, or a list of strings (tags).
 // The alternatives' order is part of the on-disk format: do not reorder.
-using Value = std::variant<std::monostate, bool, int64_t, double, std::string, std::vector<std::string>>;
+using Value =
+    std::variant<std::monostate, bool, int64_t, double, std::string, std::vector<std::string>>;
 
-// Attribute name -> value. Ordered so that a document prints and serializes the same way every time.
+// Attribute name -> value. Ordered so that a document prints and serializes the same way every
+// time.
 using Attributes = std::map<std::string, Value>;
 
 // Returns "null", "bool", "int", "double", "string" or "list" for `value`.
@@ -32,8 +34,9 @@ struct Document {
   std::optional<std::string> text;
   /// Named attributes, returned with results and usable in filters.
   Attributes attributes;
-  /// The embedding: exactly the collection's dimension, every component finite. On a collection with a
-  /// document encoder it may be left empty when `text` is present; it is then computed from the text.
+  /// The embedding: exactly the collection's dimension, every component finite. On a collection
+  /// with a document encoder it may be left empty when `text` is present; it is then computed from
+  /// the text.
   std::vector<float> vector;
 
   friend bool operator==(const Document&, const Document&) = default;

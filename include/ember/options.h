@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -15,7 +16,8 @@ namespace ember {
 // How vectors are compared. Scores are always "higher is better"; distances are the metric's own.
 // Stored in the catalog: do not renumber.
 enum class Metric : uint8_t {
-  /// Cosine similarity. Vectors are normalized on insert and query; score = cosine, distance = 1 - cosine.
+  /// Cosine similarity. Vectors are normalized on insert and query; score = cosine, distance = 1 -
+  /// cosine.
   kCosine = 0,
   /// Inner product. score = distance = <q, v>.
   kInnerProduct = 1,
@@ -29,18 +31,20 @@ enum class IndexKind : uint8_t {
   kFlat = 0,
   /// Hierarchical navigable small world graph: fast approximate search, high recall.
   kHnsw = 1,
-  /// Inverted file with flat codes: trains its coarse quantizer once the collection holds enough vectors
+  /// Inverted file with flat codes: trains its coarse quantizer once the collection holds enough
+  /// vectors
   /// (IvfParams::nlist * 39); searches are exact until then.
   kIvf = 2,
 };
 
 struct HnswParams {
-  /// Neighbours per node per layer (level 0 has 2*M). Larger: better recall, more memory, slower inserts.
-  /// Default: 32. Range: 2..256.
+  /// Neighbours per node per layer (level 0 has 2*M). Larger: better recall, more memory, slower
+  /// inserts. Default: 32. Range: 2..256.
   int m = 32;
   /// Candidate list size while inserting. Default: 200. Range: 1..4096 (and at least m).
   int ef_construction = 200;
-  /// Candidate list size while searching, unless a query overrides it. Default: 64. Range: 1..32768.
+  /// Candidate list size while searching, unless a query overrides it. Default: 64.
+  /// Range: 1..32768.
   int ef_search = 64;
 };
 
@@ -60,6 +64,29 @@ struct IndexSpec {
   IvfParams ivf;
 };
 
+// The type of a declared attribute. Stored in the catalog: do not renumber.
+enum class AttributeType : uint8_t {
+  kBool = 1,
+  /// int64. Filters may compare it with double literals.
+  kInt = 2,
+  /// double. Documents may give int values; filters may compare it with int literals.
+  kDouble = 3,
+  kString = 4,
+  /// A list of strings (tags), filtered with CONTAINS / CONTAINS ANY / CONTAINS ALL.
+  kStringList = 5,
+};
+
+// An attribute declared in a collection's schema. Every document's value for it must be of its type
+// or null (absent).
+struct AttributeSpec {
+  /// 1 to 256 bytes of UTF-8.
+  std::string name;
+  AttributeType type = AttributeType::kString;
+  /// Keep an index of the attribute's values (a bitmap of documents per value, ordered for ranges),
+  /// so that filters on it are answered without reading documents. Default: true.
+  bool indexed = true;
+};
+
 // Everything that defines a collection. Fixed at creation.
 struct CollectionSpec {
   /// 1 to 128 characters of [A-Za-z0-9_.-], not starting with '.'.
@@ -69,29 +96,37 @@ struct CollectionSpec {
   /// Default: cosine.
   Metric metric = Metric::kCosine;
   IndexSpec index;
+  /// Declared attributes: type-checked on every upsert, and indexed for filtering unless declared
+  /// otherwise. Attributes not declared are stored, returned, and filterable by reading each
+  /// candidate document (slower). Names must be unique. Default: none.
+  std::vector<AttributeSpec> attributes;
 };
 
 // Names used by the catalog and the command line: "cosine", "ip", "l2"; "flat", "hnsw", "ivf".
 const char* MetricName(Metric metric);
 const char* IndexKindName(IndexKind kind);
+// "bool", "int", "double", "string", "list".
+const char* AttributeTypeName(AttributeType type);
 // InvalidArgument listing the accepted names when `name` is none of them.
 absl::StatusOr<Metric> ParseMetric(std::string_view name);
 absl::StatusOr<IndexKind> ParseIndexKind(std::string_view name);
+absl::StatusOr<AttributeType> ParseAttributeType(std::string_view name);
 
-// Returns OK, or InvalidArgument naming the first offending field ("hnsw.m must be in [2, 256], got 0").
+// Returns OK, or InvalidArgument naming the first offending field ("hnsw.m must be in [2, 256], got
+// 0").
 absl::Status ValidateCollectionSpec(const CollectionSpec& spec);
 
 // How a database folder is opened.
 struct DatabaseOptions {
   /// Create the folder (and its parents) when it does not exist. Default: true.
   bool create_if_missing = true;
-  /// Open without writing anything: writes fail with FailedPrecondition, and any number of read-only
-  /// handles may coexist with each other and with one writer (they see the data as of opening).
-  /// Default: false.
+  /// Open without writing anything: writes fail with FailedPrecondition, and any number of
+  /// read-only handles may coexist with each other and with one writer (they see the data as of
+  /// opening). Default: false.
   bool read_only = false;
-  /// Acknowledged means durable: each Upsert/Delete syncs the write-ahead log before returning. Turning it
-  /// off speeds bulk loads; a power loss may then drop the latest acknowledged writes (never half a
-  /// batch, and a process crash alone loses nothing). Default: true.
+  /// Acknowledged means durable: each Upsert/Delete syncs the write-ahead log before returning.
+  /// Turning it off speeds bulk loads; a power loss may then drop the latest acknowledged writes
+  /// (never half a batch, and a process crash alone loses nothing). Default: true.
   bool sync_writes = true;
 };
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "ember/document.h"
+#include "ember/filter.h"
 #include "ember/options.h"
 
 namespace ember {
@@ -18,14 +19,19 @@ inline constexpr int kMaxSearchK = 10000;
 struct SearchRequest {
   /// The query vector: exactly the collection's dimension, every component finite.
   std::vector<float> vector;
-  /// How many results to return: 1..kMaxSearchK. When the collection holds at least k documents, exactly
-  /// k are returned. Default: 10.
+  /// How many results to return: 1..kMaxSearchK. When the collection holds at least k documents,
+  /// exactly k are returned. Default: 10.
   int k = 10;
   /// HNSW: candidate list size for this query only (raised to k when smaller). 0: the collection's
   /// ef_search. Concurrent queries with different values do not affect each other. Default: 0.
   int ef_search = 0;
   /// IVF: lists to visit for this query only. 0: the collection's nprobe. Default: 0.
   int nprobe = 0;
+  /// Only documents matching the filter are returned; whenever at least k documents match, k are
+  /// returned. Filters on declared attributes are type-checked (InvalidArgument on a mismatch) and
+  /// answered from the attribute index; others are checked against each candidate's stored
+  /// attributes. Default: all documents.
+  Filter filter;
   /// Which document fields each hit carries. Defaults: text and attributes yes, vector no.
   bool include_text = true;
   bool include_attributes = true;
@@ -44,9 +50,33 @@ struct SearchHit {
   std::vector<float> vector;
 };
 
+// How a search ran: what `explain` shows.
+struct SearchPlan {
+  /// "index" (the vector index, unfiltered), "filtered-index" (the vector index restricted to the
+  /// filter's matches), "exact" (every match scored exactly), or "empty" (nothing matches).
+  std::string strategy;
+  /// Documents the attribute index selected before any per-document check, and documents matching
+  /// the whole filter. Both equal the collection's count without a filter.
+  int64_t estimated_candidates = 0;
+  int64_t matching_documents = 0;
+  /// Documents whose stored attributes were read to check conditions the attribute index cannot
+  /// answer, and the attributes concerned.
+  int64_t documents_scanned = 0;
+  std::vector<std::string> unindexed_attributes;
+  /// The effort given to the vector index (0 when not used): HNSW ef_search, IVF nprobe.
+  int ef_search = 0;
+  int nprobe = 0;
+  /// Vectors scored exactly (the "exact" strategy, or a fallback after a traversal came up short).
+  int64_t exact_scored = 0;
+
+  /// One line per fact, for people.
+  std::string ToString() const;
+};
+
 struct SearchResponse {
   /// Best first.
   std::vector<SearchHit> hits;
+  SearchPlan plan;
 };
 
 struct CollectionStats {

@@ -1,0 +1,47 @@
+// The query planner for filtered searches: given how many documents a filter matches, choose
+// between scoring every match exactly and traversing the vector index restricted to the matches,
+// and how much effort the traversal gets.
+#ifndef EMBER_DB_FILTER_PLANNER_H_
+#define EMBER_DB_FILTER_PLANNER_H_
+
+#include <cstdint>
+
+#include "ember/options.h"
+
+namespace ember::db {
+
+enum class SearchStrategy { kEmpty, kExact, kFilteredIndex, kIndex };
+
+// "empty", "exact", "filtered-index", "index": the names SearchPlan uses.
+const char* SearchStrategyName(SearchStrategy strategy);
+
+struct PlannedSearch {
+  SearchStrategy strategy = SearchStrategy::kIndex;
+  /// Effort for the index traversal (0 when unused).
+  int ef_search = 0;
+  int nprobe = 0;
+};
+
+struct PlannerInput {
+  /// Documents matching the filter (all documents when there is none), and documents stored.
+  int64_t matching = 0;
+  int64_t total = 0;
+  bool filtered = false;
+  int k = 10;
+  int dimension = 0;
+  IndexSpec index;
+  /// The query's own effort overrides (0: the collection's defaults).
+  int requested_ef_search = 0;
+  int requested_nprobe = 0;
+};
+
+// Scoring `matching` vectors exactly costs matching * dimension multiply-adds, a traversal a
+// roughly constant amount that grows as the filter gets more selective; below kExactScanBudget
+// multiply-adds the exact scan wins (measured by bench/filtered_bench) and is exact besides.
+inline constexpr int64_t kExactScanBudget = int64_t{4} << 20;
+
+PlannedSearch PlanSearch(const PlannerInput& input);
+
+}  // namespace ember::db
+
+#endif  // EMBER_DB_FILTER_PLANNER_H_
