@@ -142,6 +142,30 @@ absl::Status CheckEmberFamilies(const std::string& directory,
   return absl::OkStatus();
 }
 
+// Whether the database's default family holds no key, read without modifying anything. Ember never
+// writes there, so data in it means another program's database.
+absl::StatusOr<bool> DefaultFamilyIsEmpty(const std::string& directory,
+                                          const std::vector<std::string>& family_names) {
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  for (const std::string& family : family_names) {
+    descriptors.emplace_back(family, rocksdb::ColumnFamilyOptions());
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  const rocksdb::Status opened =
+      rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), directory, descriptors, &handles, &db);
+  if (!opened.ok()) return ToAbslStatus(opened, "open", directory);
+  bool empty;
+  {
+    std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions()));
+    it->SeekToFirst();
+    empty = !it->Valid();
+  }
+  for (rocksdb::ColumnFamilyHandle* handle : handles) db->DestroyColumnFamilyHandle(handle);
+  delete db;
+  return empty;
+}
+
 }  // namespace
 
 struct WriteBatch::Rep {
@@ -229,6 +253,10 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& directory,
   }
 
   std::vector<std::string> family_names;
+  // RocksDB writes CURRENT before it adds the column families, one at a time: a crash in between
+  // leaves a store with only some of Ember's families, and nothing in them. Opening it writable
+  // completes it.
+  bool completing_creation = false;
   if (create) {
     std::filesystem::create_directories(directory, error);
     if (error) {
@@ -241,7 +269,23 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& directory,
     const rocksdb::Status listed =
         rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), directory, &family_names);
     if (!listed.ok()) return ToAbslStatus(listed, "open", directory);
-    EMBER_RETURN_IF_ERROR(CheckEmberFamilies(directory, family_names));
+    const bool all_known =
+        std::all_of(family_names.begin(), family_names.end(), [](const std::string& name) {
+          return name == rocksdb::kDefaultColumnFamilyName ||
+                 std::find(kColumnNames.begin(), kColumnNames.end(), name) != kColumnNames.end();
+        });
+    completing_creation = all_known && options.create_if_missing && !options.read_only &&
+                          family_names.size() < kColumnNames.size() + 1;
+    if (completing_creation) {
+      EMBER_ASSIGN_OR_RETURN(const bool empty, DefaultFamilyIsEmpty(directory, family_names));
+      completing_creation = empty;
+    }
+    if (completing_creation) {
+      family_names.assign(1, rocksdb::kDefaultColumnFamilyName);
+      family_names.insert(family_names.end(), kColumnNames.begin(), kColumnNames.end());
+    } else {
+      EMBER_RETURN_IF_ERROR(CheckEmberFamilies(directory, family_names));
+    }
   }
 
   auto cache = rocksdb::NewLRUCache(kBlockCacheBytes);
@@ -255,7 +299,7 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& directory,
   rep->read_only = options.read_only;
   rep->sync_writes = options.sync_writes;
   rocksdb::DB* db = nullptr;
-  const rocksdb::DBOptions db_options = DatabaseOptions(create);
+  const rocksdb::DBOptions db_options = DatabaseOptions(create || completing_creation);
   const rocksdb::Status opened =
       options.read_only
           ? rocksdb::DB::OpenForReadOnly(db_options, directory, descriptors, &rep->handles, &db)

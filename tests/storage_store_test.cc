@@ -384,6 +384,32 @@ TEST_F(StoreTest, ForeignRocksDbIsFailedPrecondition) {
   }
 }
 
+// A crash while RocksDB adds the column families of a new store, one at a time, leaves some of
+// them.
+TEST_F(StoreTest, InterruptedCreationIsCompletedByAWritableOpen) {
+  std::filesystem::create_directories(directory_);
+  {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(options, directory_.string(), &db).ok());
+    rocksdb::ColumnFamilyHandle* handle = nullptr;
+    ASSERT_TRUE(db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), "catalog", &handle).ok());
+    db->DestroyColumnFamilyHandle(handle);
+    delete db;
+  }
+  EXPECT_THAT(Store::Open(directory_.string(), StoreOptions{.read_only = true}),
+              StatusIs(absl::StatusCode::kFailedPrecondition));
+  {
+    auto store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    PutOne(*store, Column::kVectors, "k", "v");
+  }
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  EXPECT_THAT(store->Get(Column::kVectors, "k"), IsOkAndHolds(Optional("v"s)));
+}
+
 TEST_F(StoreTest, GarbledCurrentFileIsDataLoss) {
   {
     auto store = OpenOrDie();
