@@ -81,8 +81,8 @@ absl::StatusOr<std::shared_ptr<CollectionImpl>> CollectionImpl::Open(
 }
 
 absl::Status CollectionImpl::RecoverIndex() {
-  absl::MutexLock write_lock(&write_mu_);
-  absl::WriterMutexLock visibility_lock(&visibility_mu_);
+  WriterLock write_lock(&write_mu_);
+  WriterLock visibility_lock(&visibility_mu_);
   storage::Store& store = *context_.store;
   EMBER_ASSIGN_OR_RETURN(std::optional<std::string> counters_record,
                          store.Get(Column::kCatalog, CountersKey(record_.id)));
@@ -263,7 +263,7 @@ absl::Status CollectionImpl::Upsert(std::span<const Document> documents) {
   ids.reserve(documents.size());
   for (const Document& document : documents) ids.push_back(document.id);
 
-  absl::MutexLock write_lock(&write_mu_);
+  WriterLock write_lock(&write_mu_);
   EMBER_RETURN_IF_ERROR(CheckWritable());
   if (documents.empty()) return absl::OkStatus();
   EMBER_ASSIGN_OR_RETURN(std::vector<Label> existing, LookUpLabels(ids));
@@ -323,7 +323,7 @@ absl::Status CollectionImpl::ReadRemovedAttributes(Change& change) const {
 absl::StatusOr<int64_t> CollectionImpl::Delete(std::span<const std::string> ids) {
   for (const std::string& id : ids) EMBER_RETURN_IF_ERROR(ValidateDocumentId(id));
 
-  absl::MutexLock write_lock(&write_mu_);
+  WriterLock write_lock(&write_mu_);
   EMBER_RETURN_IF_ERROR(CheckWritable());
   EMBER_ASSIGN_OR_RETURN(std::vector<Label> existing, LookUpLabels(ids));
   Change change;
@@ -345,7 +345,7 @@ absl::Status CollectionImpl::CommitAndApply(Change& change) {
   const CollectionCounters& counters = change.counters;
   change.batch.Put(Column::kCatalog, CountersKey(record_.id), EncodeCounters(counters));
   {
-    absl::WriterMutexLock visibility_lock(&visibility_mu_);
+    WriterLock visibility_lock(&visibility_mu_);
     EMBER_RETURN_IF_ERROR(context_.store->Write(change.batch));
     changes_since_snapshot_ +=
         static_cast<int64_t>(counters.last_sequence - counters_.last_sequence);
@@ -384,7 +384,7 @@ absl::Status CollectionImpl::CommitAndApply(Change& change) {
 absl::StatusOr<std::vector<std::optional<Document>>> CollectionImpl::Get(
     std::span<const std::string> ids) const {
   for (const std::string& id : ids) EMBER_RETURN_IF_ERROR(ValidateDocumentId(id));
-  absl::ReaderMutexLock visibility_lock(&visibility_mu_);
+  ReaderLock visibility_lock(&visibility_mu_);
   EMBER_RETURN_IF_ERROR(CheckUsable());
   EMBER_ASSIGN_OR_RETURN(std::vector<Label> labels, LookUpLabels(ids));
   std::vector<std::string> document_keys, vector_keys;
@@ -413,7 +413,7 @@ absl::StatusOr<std::vector<std::optional<Document>>> CollectionImpl::Get(
 }
 
 int64_t CollectionImpl::Count() const {
-  absl::ReaderMutexLock visibility_lock(&visibility_mu_);
+  ReaderLock visibility_lock(&visibility_mu_);
   if (!CheckUsable().ok()) return 0;
   return static_cast<int64_t>(ids_by_label_.size());
 }
@@ -516,7 +516,7 @@ absl::StatusOr<SearchResponse> CollectionImpl::Search(const SearchRequest& reque
       return DeclaredType(record_.spec, name);
     }));
   }
-  absl::ReaderMutexLock visibility_lock(&visibility_mu_);
+  ReaderLock visibility_lock(&visibility_mu_);
   EMBER_RETURN_IF_ERROR(CheckUsable());
   SearchResponse response;
   EMBER_ASSIGN_OR_RETURN(std::vector<index::Neighbor> neighbors,
@@ -559,7 +559,7 @@ absl::StatusOr<SearchResponse> CollectionImpl::Search(const SearchRequest& reque
 }
 
 CollectionStats CollectionImpl::Stats() const {
-  absl::ReaderMutexLock visibility_lock(&visibility_mu_);
+  ReaderLock visibility_lock(&visibility_mu_);
   if (!CheckUsable().ok()) return {};
   const index::IndexStats index_stats = index_->Stats();
   return CollectionStats{
@@ -573,7 +573,7 @@ CollectionStats CollectionImpl::Stats() const {
 }
 
 absl::Status CollectionImpl::Checkpoint() {
-  absl::MutexLock write_lock(&write_mu_);
+  WriterLock write_lock(&write_mu_);
   return CheckpointLocked();
 }
 
@@ -583,7 +583,7 @@ absl::Status CollectionImpl::CheckpointLocked() {
   if (sequence == snapshot_sequence_ && !snapshot_stale_) return absl::OkStatus();
   {
     // Shared: searches go on while the snapshot is written; writers are held off by write_mu_.
-    absl::ReaderMutexLock visibility_lock(&visibility_mu_);
+    ReaderLock visibility_lock(&visibility_mu_);
     EMBER_RETURN_IF_ERROR(index_->SaveSnapshot(context_.snapshot_path, sequence));
   }
   // The snapshot is durable: the change log it covers is no longer needed.
@@ -602,14 +602,14 @@ absl::Status CollectionImpl::CheckpointLocked() {
 }
 
 void CollectionImpl::MarkDropped() {
-  absl::MutexLock write_lock(&write_mu_);
-  absl::WriterMutexLock visibility_lock(&visibility_mu_);
+  WriterLock write_lock(&write_mu_);
+  WriterLock visibility_lock(&visibility_mu_);
   state_ = State::kDropped;
 }
 
 void CollectionImpl::Close() {
-  absl::MutexLock write_lock(&write_mu_);
-  absl::WriterMutexLock visibility_lock(&visibility_mu_);
+  WriterLock write_lock(&write_mu_);
+  WriterLock visibility_lock(&visibility_mu_);
   if (state_.load() == State::kOpen) state_ = State::kClosed;
   index_.reset();
   ids_by_label_ = {};

@@ -8,11 +8,11 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
-#include "absl/synchronization/mutex.h"
 #include "db/attribute_index.h"
 #include "db/catalog.h"
 #include "db/filter_candidates.h"
 #include "db/records.h"
+#include "db/rw_lock.h"
 #include "ember/collection.h"
 #include "index/vector_index.h"
 #include "storage/store.h"
@@ -110,7 +110,7 @@ class CollectionImpl final : public Collection {
   enum class State { kOpen, kDropped, kClosed };
   std::atomic<State> state_{State::kOpen};
 
-  absl::Mutex write_mu_;
+  RwLock write_mu_;
   CollectionCounters counters_ ABSL_GUARDED_BY(write_mu_);
   // The change-log sequence the saved snapshot covers, and whether the in-memory index holds
   // anything the snapshot lacks (after a rebuild, the change log may not describe the difference).
@@ -118,7 +118,7 @@ class CollectionImpl final : public Collection {
   bool snapshot_stale_ ABSL_GUARDED_BY(write_mu_) = false;
   std::atomic<int64_t> changes_since_snapshot_{0};
 
-  mutable absl::Mutex visibility_mu_ ABSL_ACQUIRED_AFTER(write_mu_);
+  mutable RwLock visibility_mu_ ABSL_ACQUIRED_AFTER(write_mu_);
   std::unique_ptr<index::VectorIndex> index_ ABSL_PT_GUARDED_BY(visibility_mu_);
   // label -> document id for every stored document, so that searches that return only ids and
   // scores need no store reads. A cache of the ids column family.

@@ -12,10 +12,10 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "db/catalog.h"
 #include "db/collection_impl.h"
 #include "db/records.h"
+#include "db/rw_lock.h"
 #include "ember/status.h"
 #include "storage/store.h"
 
@@ -26,6 +26,9 @@ namespace fs = std::filesystem;
 using db::CollectionId;
 using db::CollectionImpl;
 using db::CollectionRecord;
+using db::ReaderLock;
+using db::RwLock;
+using db::WriterLock;
 using storage::Column;
 
 // The layout of the store's records. Bumped on incompatible changes; a database with a newer
@@ -42,7 +45,7 @@ class DatabaseImpl final : public Database {
   ~DatabaseImpl() override {
     // Best effort: a failed snapshot only means the next Open replays the change log.
     (void)Checkpoint();
-    absl::MutexLock lock(&mu_);
+    WriterLock lock(&mu_);
     for (const auto& [_, collection] : collections_) collection->Close();
   }
 
@@ -75,7 +78,7 @@ class DatabaseImpl final : public Database {
   const bool read_only_;
   const std::unique_ptr<storage::Store> store_;
 
-  mutable absl::Mutex mu_;
+  mutable RwLock mu_;
   std::map<std::string, std::shared_ptr<CollectionImpl>> collections_ ABSL_GUARDED_BY(mu_);
 };
 
@@ -120,7 +123,7 @@ absl::Status DatabaseImpl::Load() {
       }));
   EMBER_RETURN_IF_ERROR(status);
 
-  absl::MutexLock lock(&mu_);
+  WriterLock lock(&mu_);
   for (const CollectionRecord& record : records) {
     absl::StatusOr<std::shared_ptr<CollectionImpl>> collection =
         CollectionImpl::Open(ContextFor(record.id), record);
@@ -154,7 +157,7 @@ absl::StatusOr<std::shared_ptr<Collection>> DatabaseImpl::CreateCollection(
     const CollectionSpec& spec) {
   EMBER_RETURN_IF_ERROR(CheckWritable());
   EMBER_RETURN_IF_ERROR(ValidateCollectionSpec(spec));
-  absl::MutexLock lock(&mu_);
+  WriterLock lock(&mu_);
   if (collections_.contains(spec.name)) {
     return absl::AlreadyExistsError(absl::StrCat("collection \"", spec.name, "\" already exists"));
   }
@@ -176,7 +179,7 @@ absl::StatusOr<std::shared_ptr<Collection>> DatabaseImpl::CreateCollection(
 
 absl::StatusOr<std::shared_ptr<Collection>> DatabaseImpl::GetCollection(
     const std::string& name) const {
-  absl::ReaderMutexLock lock(&mu_);
+  ReaderLock lock(&mu_);
   const auto it = collections_.find(name);
   if (it == collections_.end()) {
     return absl::NotFoundError(absl::StrCat("no collection named \"", name, "\""));
@@ -185,7 +188,7 @@ absl::StatusOr<std::shared_ptr<Collection>> DatabaseImpl::GetCollection(
 }
 
 std::vector<CollectionSpec> DatabaseImpl::ListCollections() const {
-  absl::ReaderMutexLock lock(&mu_);
+  ReaderLock lock(&mu_);
   std::vector<CollectionSpec> specs;
   for (const auto& [_, collection] : collections_) specs.push_back(collection->spec());
   return specs;
@@ -193,7 +196,7 @@ std::vector<CollectionSpec> DatabaseImpl::ListCollections() const {
 
 absl::Status DatabaseImpl::DropCollection(const std::string& name) {
   EMBER_RETURN_IF_ERROR(CheckWritable());
-  absl::MutexLock lock(&mu_);
+  WriterLock lock(&mu_);
   const auto it = collections_.find(name);
   if (it == collections_.end()) {
     return absl::NotFoundError(absl::StrCat("no collection named \"", name, "\""));
@@ -218,7 +221,7 @@ absl::Status DatabaseImpl::DropCollection(const std::string& name) {
 
 absl::Status DatabaseImpl::Checkpoint() {
   if (read_only_) return absl::OkStatus();
-  absl::ReaderMutexLock lock(&mu_);
+  ReaderLock lock(&mu_);
   absl::Status status;
   for (const auto& [_, collection] : collections_) status.Update(collection->Checkpoint());
   if (status.ok()) status = store_->Flush();

@@ -4,11 +4,11 @@
 
 #include <algorithm>
 #include <cstring>
+#include <mutex>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/mutex.h"
 #include "embed/bert_kernels.h"
 #include "embed/safetensors.h"
 #include "ember/status.h"
@@ -18,9 +18,10 @@ namespace {
 
 // Guards OpenBLAS's process-global thread count for the whole of a forward pass: the pass sets it
 // to 1 (its own threads each run single-threaded sgemm) and restores the caller's setting
-// afterwards.
-absl::Mutex& ForwardMutex() {
-  static absl::Mutex* mutex = new absl::Mutex();
+// afterwards. A std::mutex (pthreads) rather than absl::Mutex: ThreadSanitizer cannot see the
+// synchronization of Debian's Abseil, which is not built for it.
+std::mutex& ForwardMutex() {
+  static std::mutex* mutex = new std::mutex();
   return *mutex;
 }
 
@@ -230,7 +231,7 @@ absl::StatusOr<std::span<const float>> BertModel::Forward(
     for (const Layer& layer : layers_) RunLayer(layer, work[w].first, work[w].second);
   };
 
-  absl::MutexLock lock(&ForwardMutex());
+  std::lock_guard<std::mutex> lock(ForwardMutex());
   const int blas_threads = openblas_get_num_threads();
   openblas_set_num_threads(1);
   {
