@@ -613,5 +613,198 @@ TEST_F(CliTest, HelpExitsWithZero) {
   EXPECT_FALSE(std::filesystem::exists(db_));
 }
 
+TEST_F(CliTest, FilteredSearchReturnsTheNearestMatchingDocuments) {
+  const std::vector<TestDocument> documents = CreateAndImport(
+      "docs", 300,
+      {"--index", "flat", "--attribute", "i:int", "--attribute", "even:bool:noindex"});
+  const std::vector<float> query = QueryVector(11);
+  std::vector<std::pair<double, std::string>> expected;
+  for (size_t i = 0; i < documents.size(); ++i) {
+    if (i < 100 && i % 2 == 0) {
+      expected.emplace_back(Score(ScoreMetric::kCosine, query, documents[i].vector),
+                            documents[i].id);
+    }
+  }
+  std::sort(expected.begin(), expected.end(), std::greater<>());
+  expected.resize(10);
+  std::vector<std::string> expected_ids;
+  for (const auto& [score, id] : expected) expected_ids.push_back(id);
+
+  const RunResult result = Ember({db_, "search", "docs", "--vector", VectorJson(query), "-k", "10",
+                                  "--filter", "i < 100 AND even = TRUE", "--json"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  std::vector<std::string> ids;
+  for (const json& hit : JsonLines(result.out)) {
+    EXPECT_LT(hit["attributes"]["i"].get<int>(), 100);
+    EXPECT_EQ(hit["attributes"]["even"], true);
+    ids.push_back(hit["id"]);
+  }
+  EXPECT_THAT(ids, ElementsAreArray(expected_ids));
+}
+
+TEST_F(CliTest, ExplainPrintsThePlan) {
+  CreateAndImport("docs", 50, {"--index", "flat", "--attribute", "i:int"});
+  const std::string vector = VectorJson(QueryVector(3));
+  const RunResult human = Ember(
+      {db_, "search", "docs", "--vector", vector, "-k", "3", "--filter", "i >= 40", "--explain"});
+  ASSERT_EQ(human.exit_code, 0) << human.err;
+  EXPECT_THAT(human.out, AllOf(HasSubstr("plan:"), HasSubstr("strategy: "),
+                               HasSubstr("matching documents: 10")));
+
+  const RunResult machine = Ember({db_, "search", "docs", "--vector", vector, "-k", "3",
+                                   "--filter", "i >= 40", "--explain", "--json"});
+  ASSERT_EQ(machine.exit_code, 0) << machine.err;
+  const std::vector<json> lines = JsonLines(machine.out);
+  ASSERT_EQ(lines.size(), 4u);  // three hits, then the plan
+  EXPECT_EQ(lines[0]["rank"], 1);
+  ASSERT_TRUE(lines[3].contains("plan")) << lines[3];
+  EXPECT_TRUE(lines[3]["plan"]["strategy"].is_string());
+  EXPECT_EQ(lines[3]["plan"]["matching_documents"], 10);
+
+  // Without --explain no plan is printed.
+  const RunResult plain = Ember({db_, "search", "docs", "--vector", vector, "-k", "3", "--json"});
+  EXPECT_EQ(JsonLines(plain.out).size(), 3u);
+}
+
+TEST_F(CliTest, BadFiltersFailWithTheirReason) {
+  CreateAndImport("docs", 10, {"--index", "flat", "--attribute", "i:int"});
+  const std::string vector = VectorJson(QueryVector(3));
+  const RunResult syntax =
+      Ember({db_, "search", "docs", "--vector", vector, "--filter", "i < AND"});
+  EXPECT_EQ(syntax.exit_code, 1) << syntax.err;
+  EXPECT_THAT(syntax.err, AllOf(HasSubstr("ember: "), HasSubstr("position")));
+  EXPECT_THAT(syntax.out, IsEmpty());
+
+  // A declared int compared with a string: the search rejects the filter's types.
+  const RunResult types =
+      Ember({db_, "search", "docs", "--vector", vector, "--filter", "i = 'seven'"});
+  EXPECT_EQ(types.exit_code, 1) << types.err;
+  EXPECT_THAT(types.err, HasSubstr("ember: "));
+}
+
+TEST_F(CliTest, DeclaredAttributesAreTypeChecked) {
+  ASSERT_EQ(Ember({db_, "create", "docs", "--dim", "2", "--attribute", "size:int", "--attribute",
+                   "tags:list:noindex"})
+                .exit_code,
+            0);
+  const RunResult good = Ember(
+      {db_, "import", "docs", "-"},
+      R"({"id":"a","attributes":{"size":3,"tags":["x","y"]},"vector":[1,0]})");
+  EXPECT_EQ(good.exit_code, 0) << good.err;
+  const RunResult bad =
+      Ember({db_, "import", "docs", "-"}, R"({"id":"b","attributes":{"size":"big"},"vector":[0,1]})");
+  EXPECT_EQ(bad.exit_code, 1);
+  EXPECT_THAT(bad.err, HasSubstr("size"));
+  const RunResult bad_list =
+      Ember({db_, "import", "docs", "-"}, R"({"id":"c","attributes":{"tags":"x"},"vector":[0,1]})");
+  EXPECT_EQ(bad_list.exit_code, 1);
+  EXPECT_EQ(StoredCount("docs"), 1);
+
+  for (const char* flag : {"size", "size:float", "size:int:unindexed", ":int", "a:int:noindex:x"}) {
+    const RunResult result =
+        Ember({db_, "create", "other", "--dim", "2", "--attribute", flag});
+    EXPECT_EQ(result.exit_code, 2) << flag << "\n" << result.err;
+    EXPECT_THAT(result.err, HasSubstr("--attribute")) << flag;
+  }
+  // Two attributes of one name: the library's validation names it.
+  const RunResult twice = Ember(
+      {db_, "create", "other", "--dim", "2", "--attribute", "a:int", "--attribute", "a:string"});
+  EXPECT_EQ(twice.exit_code, 1) << twice.err;
+}
+
+class CliEmbedTest : public CliTest {
+ protected:
+  void SetUp() override {
+    CliTest::SetUp();
+    // A GloVe text model: words most frequent first, 4 components each.
+    model_ = (dir_ / "glove.txt").string();
+    WriteFile(model_,
+              "the 0.9 0.1 0.1 0.1\n"
+              "fast 0.1 0.8 0.3 -0.2\n"
+              "editor 0.2 -0.5 0.7 0.1\n"
+              "music -0.3 0.2 0.1 0.9\n"
+              "player 0.1 0.1 -0.6 0.6\n"
+              "text 0.4 -0.2 0.5 -0.5\n");
+  }
+
+  std::vector<std::vector<double>> Vectors(const std::string& out) {
+    std::vector<std::vector<double>> vectors;
+    for (const json& line : JsonLines(out)) vectors.push_back(line.get<std::vector<double>>());
+    return vectors;
+  }
+
+  std::string model_;
+};
+
+TEST_F(CliEmbedTest, PrintsOneUnitVectorPerTextDeterministically) {
+  const std::vector<std::string> args = {"embed", model_, "fast text editor", "the music player"};
+  const RunResult first = Ember(args);
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const std::vector<std::vector<double>> vectors = Vectors(first.out);
+  ASSERT_EQ(vectors.size(), 2u);
+  for (const std::vector<double>& vector : vectors) {
+    ASSERT_EQ(vector.size(), 4u);
+    double norm = 0;
+    for (double x : vector) norm += x * x;
+    EXPECT_NEAR(std::sqrt(norm), 1.0, 1e-5);
+  }
+  EXPECT_NE(vectors[0], vectors[1]);
+  EXPECT_EQ(Ember(args).out, first.out);
+
+  // Static models have no prompts: the query role gives the same vector.
+  const RunResult query = Ember({"embed", model_, "--query", "fast text editor"});
+  ASSERT_EQ(query.exit_code, 0) << query.err;
+  EXPECT_EQ(Vectors(query.out).at(0), vectors[0]);
+}
+
+TEST_F(CliEmbedTest, JsonLinesGetAVectorAndKeepTheirFields) {
+  const std::string input =
+      R"({"id":"a","text":"fast text editor","attributes":{"n":1}})"
+      "\n\n"
+      R"({"_id":"b","title":"music","text":"player"})"
+      "\n";
+  const RunResult result = Ember({"embed", model_, "--jsonl", "-"}, input);
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const std::vector<json> lines = JsonLines(result.out);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_THAT(Keys(lines[0]), ElementsAreArray({"attributes", "id", "text", "vector"}));
+  EXPECT_EQ(lines[0]["attributes"]["n"], 1);
+  EXPECT_EQ(lines[1]["_id"], "b");
+  // Each vector is the one embedding the line's text (BEIR: title + " " + text) gives.
+  const RunResult direct = Ember({"embed", model_, "fast text editor", "music player"});
+  const std::vector<std::vector<double>> expected = Vectors(direct.out);
+  EXPECT_EQ(lines[0]["vector"].get<std::vector<double>>(), expected.at(0));
+  EXPECT_EQ(lines[1]["vector"].get<std::vector<double>>(), expected.at(1));
+
+  // The output imports as it is.
+  ASSERT_EQ(Ember({db_, "create", "docs", "--dim", "4", "--index", "flat"}).exit_code, 0);
+  const RunResult imported = Ember({db_, "import", "docs", "-"}, result.out);
+  EXPECT_EQ(imported.exit_code, 0) << imported.err;
+  EXPECT_EQ(StoredCount("docs"), 2);
+}
+
+TEST_F(CliEmbedTest, ALineWithoutTextIsAnErrorNamingIt) {
+  const std::string path = WriteJsonLines(
+      "in.jsonl", {R"({"id":"a","text":"fast editor"})", R"({"id":"b","attributes":{}})"});
+  const RunResult result = Ember({"embed", model_, "--jsonl", path});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.err, AllOf(HasSubstr("in.jsonl:2"), HasSubstr("text")));
+
+  const RunResult malformed = Ember({"embed", model_, "--jsonl", "-"}, "{\"id\":\n");
+  EXPECT_EQ(malformed.exit_code, 1);
+  EXPECT_THAT(malformed.err, HasSubstr("<stdin>:1"));
+}
+
+TEST_F(CliEmbedTest, MistakesAreReported) {
+  EXPECT_EQ(Ember({"embed", model_}).exit_code, 2);  // nothing to embed
+  EXPECT_EQ(Ember({"embed", model_, "text", "--jsonl", "-"}).exit_code, 2);
+  const RunResult missing = Ember({"embed", (dir_ / "no-model").string(), "text"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.err, HasSubstr("no-model"));
+  const RunResult help = Ember({"help", "embed"});
+  EXPECT_EQ(help.exit_code, 0);
+  EXPECT_THAT(help.out, AllOf(HasSubstr("usage: ember embed"), HasSubstr("--jsonl")));
+}
+
 }  // namespace
 }  // namespace ember

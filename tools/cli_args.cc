@@ -43,15 +43,23 @@ bool ParsedArgs::Has(absl::string_view name) const { return values_.contains(nam
 
 std::optional<std::string> ParsedArgs::GetString(absl::string_view name) const {
   auto it = values_.find(name);
-  if (it == values_.end()) return std::nullopt;
-  return it->second;
+  if (it == values_.end() || it->second.empty()) return std::nullopt;
+  return it->second.back();
 }
 
 std::optional<int> ParsedArgs::GetInteger(absl::string_view name) const {
   auto it = values_.find(name);
   int value = 0;
-  if (it == values_.end() || !absl::SimpleAtoi(it->second, &value)) return std::nullopt;
+  if (it == values_.end() || it->second.empty() || !absl::SimpleAtoi(it->second.back(), &value)) {
+    return std::nullopt;
+  }
   return value;
+}
+
+std::vector<std::string> ParsedArgs::GetAll(absl::string_view name) const {
+  auto it = values_.find(name);
+  if (it == values_.end()) return {};
+  return it->second;
 }
 
 absl::StatusOr<ParsedArgs> ParseArgs(std::span<const std::string> args,
@@ -83,7 +91,7 @@ absl::StatusOr<ParsedArgs> ParseArgs(std::span<const std::string> args,
     }
     if (spec == nullptr) return UsageError(absl::StrCat("unknown option ", arg));
     const std::string display = absl::StrCat("--", spec->name);
-    if (parsed.values_.contains(spec->name)) {
+    if (spec->kind != FlagKind::kRepeated && parsed.values_.contains(spec->name)) {
       return UsageError(absl::StrCat(display, " given twice"));
     }
     std::string value;
@@ -99,7 +107,8 @@ absl::StatusOr<ParsedArgs> ParseArgs(std::span<const std::string> args,
     if (int number = 0; spec->kind == FlagKind::kInteger && !absl::SimpleAtoi(value, &number)) {
       return UsageError(absl::StrCat(display, " needs an integer, got \"", value, "\""));
     }
-    parsed.values_.emplace(std::string(spec->name), std::move(value));
+    std::vector<std::string>& values = parsed.values_[std::string(spec->name)];
+    if (spec->kind != FlagKind::kSwitch) values.push_back(std::move(value));
   }
   return parsed;
 }

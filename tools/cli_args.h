@@ -36,6 +36,8 @@ enum class FlagKind {
   /// Takes one value, a decimal integer that fits in an int (checked while parsing). Ranges are the
   /// library's to check, so its message names the option ("hnsw.m must be in [2, 256], got 0").
   kInteger,
+  /// Takes one value and may be given any number of times; GetAll returns the values in order.
+  kRepeated,
 };
 
 struct FlagSpec {
@@ -61,15 +63,19 @@ class ParsedArgs {
   // while parsing, so this cannot fail.
   std::optional<int> GetInteger(absl::string_view name) const;
 
+  // Every value of a kRepeated flag in command-line order; empty when it was not given.
+  std::vector<std::string> GetAll(absl::string_view name) const;
+
  private:
   friend absl::StatusOr<ParsedArgs> ParseArgs(std::span<const std::string> args,
                                               std::span<const FlagSpec> specs);
   std::vector<std::string> positionals_;
-  std::map<std::string, std::string, std::less<>> values_;
+  // Each flag's values in order: one for a kString or kInteger flag, none for a switch.
+  std::map<std::string, std::vector<std::string>, std::less<>> values_;
 };
 
 // Parses `args` (the words after the verb) against `specs`. UsageError for an unknown flag, a flag
-// given twice, a flag missing its value, a value on a switch, or a kInteger value that is not a
+// other than kRepeated given twice, a flag missing its value, a value on a switch, or a kInteger value that is not a
 // decimal integer in int range.
 absl::StatusOr<ParsedArgs> ParseArgs(std::span<const std::string> args,
                                      std::span<const FlagSpec> specs);

@@ -6,6 +6,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "ember/database.h"
 #include "ember/status.h"
 #include "nlohmann/json.hpp"
@@ -39,6 +40,22 @@ absl::Status ApplyIndexFlag(const ParsedArgs& args, const char* flag, IndexKind 
   return absl::OkStatus();
 }
 
+// Parses one `--attribute NAME:TYPE[:noindex]`. UsageError naming the flag's value for a missing
+// name or type, an unknown type, or a third part other than "noindex".
+absl::StatusOr<AttributeSpec> ParseAttributeFlag(const std::string& value) {
+  const std::vector<std::string> parts = absl::StrSplit(value, ':');
+  const std::string context = absl::StrCat("--attribute \"", value, "\"");
+  if (parts.size() < 2 || parts.size() > 3 || parts[0].empty()) {
+    return UsageError(absl::StrCat(context, ": expected NAME:TYPE or NAME:TYPE:noindex"));
+  }
+  if (parts.size() == 3 && parts[2] != "noindex") {
+    return UsageError(absl::StrCat(context, ": the third part can only be \"noindex\""));
+  }
+  AttributeSpec attribute{.name = parts[0], .indexed = parts.size() == 2};
+  EMBER_ASSIGN_OR_RETURN(attribute.type, ParseFlagValue(ParseAttributeType(parts[1]), context));
+  return attribute;
+}
+
 absl::Status RunCreate(const Invocation& invocation) {
   const ParsedArgs& args = invocation.args;
   CollectionSpec spec;
@@ -61,6 +78,10 @@ absl::Status RunCreate(const Invocation& invocation) {
   EMBER_RETURN_IF_ERROR(ApplyIndexFlag(args, "nlist", IndexKind::kIvf, kind, spec.index.ivf.nlist));
   EMBER_RETURN_IF_ERROR(
       ApplyIndexFlag(args, "nprobe", IndexKind::kIvf, kind, spec.index.ivf.nprobe));
+  for (const std::string& value : args.GetAll("attribute")) {
+    EMBER_ASSIGN_OR_RETURN(AttributeSpec attribute, ParseAttributeFlag(value));
+    spec.attributes.push_back(std::move(attribute));
+  }
   // Checked before opening so that a bad spec does not create an empty database folder.
   EMBER_RETURN_IF_ERROR(ValidateCollectionSpec(spec));
 
@@ -122,12 +143,14 @@ constexpr FlagSpec kCreateFlags[] = {
     {"ef-search", FlagKind::kInteger},
     {"nlist", FlagKind::kInteger},
     {"nprobe", FlagKind::kInteger},
+    {"attribute", FlagKind::kRepeated},
 };
 
 constexpr Verb kCollectionVerbs[] = {
     {.name = "create",
      .positionals = "COLL",
-     .flag_synopsis = "--dim N [--metric cosine|ip|l2] [--index hnsw|ivf|flat] [index options]",
+     .flag_synopsis = "--dim N [--metric cosine|ip|l2] [--index hnsw|ivf|flat] [index options]\n"
+         "       [--attribute NAME:TYPE[:noindex]]...",
      .summary = "create a collection (and the database folder when missing)",
      .details = "  --dim N               components per vector (required)\n"
                 "  --metric M            cosine (default), ip (inner product) or l2\n"
@@ -136,7 +159,10 @@ constexpr Verb kCollectionVerbs[] = {
                 "  --ef-construction N   hnsw: candidates while inserting (default 200)\n"
                 "  --ef-search N         hnsw: candidates while searching (default 64)\n"
                 "  --nlist N             ivf: inverted lists (default 1024)\n"
-                "  --nprobe N            ivf: lists visited per query (default 32)\n",
+                "  --nprobe N            ivf: lists visited per query (default 32)\n"
+                "  --attribute N:T       declare attribute N of type T (bool, int, double, string,\n"
+                "                        list): type-checked on import and indexed for --filter;\n"
+                "                        N:T:noindex declares it without an index. Repeatable.\n",
      .flags = kCreateFlags,
      .run = RunCreate},
     {.name = "drop",

@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "ember/database.h"
+#include "ember/filter.h"
 #include "ember/status.h"
 #include "nlohmann/json.hpp"
 #include "tools/cli_args.h"
@@ -104,6 +105,10 @@ absl::Status RunSearch(const Invocation& invocation) {
   request.k = args.GetInteger("k").value_or(request.k);
   request.ef_search = args.GetInteger("ef-search").value_or(request.ef_search);
   request.nprobe = args.GetInteger("nprobe").value_or(request.nprobe);
+  if (auto text = args.GetString("filter")) {
+    // A filter's syntax error is the operation failing (exit 1), its message giving the position.
+    EMBER_ASSIGN_OR_RETURN(request.filter, ParseFilter(*text));
+  }
   HitFields fields;
   if (auto list = args.GetString("fields")) {
     EMBER_ASSIGN_OR_RETURN(fields, ParseHitFields(*list));
@@ -117,6 +122,7 @@ absl::Status RunSearch(const Invocation& invocation) {
                          OpenCollection(invocation, *database, args.positionals()[0]));
   EMBER_ASSIGN_OR_RETURN(SearchResponse response, collection->Search(request));
   PrintSearchHits(stdout, invocation.format, response.hits, fields);
+  if (args.Has("explain")) PrintSearchPlan(stdout, invocation.format, response.plan);
   return absl::OkStatus();
 }
 
@@ -164,6 +170,8 @@ constexpr FlagSpec kSearchFlags[] = {
     {"ef-search", FlagKind::kInteger},
     {"nprobe", FlagKind::kInteger},
     {"fields"},
+    {"filter"},
+    {"explain", FlagKind::kSwitch},
 };
 
 constexpr Verb kDocumentVerbs[] = {
@@ -185,10 +193,14 @@ constexpr Verb kDocumentVerbs[] = {
     {.name = "search",
      .positionals = "COLL",
      .flag_synopsis =
-         "--vector '[x, y, ...]' [-k 10] [--ef-search N] [--nprobe N] [--fields F,...]",
+         "--vector '[x, y, ...]' [-k 10] [--filter EXPR] [--explain] [--ef-search N]\n"
+         "       [--nprobe N] [--fields F,...]",
      .summary = "the documents nearest to a vector, best first",
      .details = "  --vector V      the query: a JSON array of numbers (required)\n"
                 "  -k N            number of results (default 10)\n"
+                "  --filter EXPR   only documents whose attributes match, e.g.\n"
+                "                  \"year >= 2015 AND (genre = 'drama' OR tags CONTAINS 'x')\"\n"
+                "  --explain       also print how the search ran (strategy, candidates, ...)\n"
                 "  --ef-search N   hnsw: candidates for this query (default: the collection's)\n"
                 "  --nprobe N      ivf: lists visited for this query (default: the collection's)\n"
                 "  --fields F,...  of id, score, distance, text, attributes, vector\n"

@@ -1,4 +1,5 @@
-// The `ember` command: `ember DB VERB [ARGS]`, in the manner of sqlite3. This file finds the verb,
+// The `ember` command: `ember DB VERB [ARGS]`, in the manner of sqlite3, and `ember VERB [ARGS]`
+// for the verbs that need no database (embed). This file finds the verb,
 // parses the global flags (--json, --read-only, --help) wherever they appear, checks the verb's
 // arguments, runs it and turns its status into an exit code: 0 ok, 1 the operation failed, 2 the
 // command line was wrong.
@@ -34,6 +35,7 @@ std::vector<const Verb*> AllVerbs() {
   std::vector<const Verb*> verbs;
   for (const Verb& verb : CollectionVerbs()) verbs.push_back(&verb);
   for (const Verb& verb : DocumentVerbs()) verbs.push_back(&verb);
+  for (const Verb& verb : StandaloneVerbs()) verbs.push_back(&verb);
   return verbs;
 }
 
@@ -45,7 +47,7 @@ const Verb* FindVerb(absl::string_view name) {
 }
 
 std::string UsageLine(const Verb& verb) {
-  std::string line = absl::StrCat("usage: ember DB ", verb.name);
+  std::string line = absl::StrCat("usage: ember ", verb.takes_database ? "DB " : "", verb.name);
   for (const char* part : {verb.positionals, verb.flag_synopsis}) {
     if (*part != '\0') absl::StrAppend(&line, " ", part);
   }
@@ -57,9 +59,13 @@ void PrintGeneralHelp(std::FILE* out) {
                "usage: ember DB VERB [ARGS]\n\n"
                "Ember keeps collections of documents and their vectors in the folder DB.\n\n"
                "verbs:\n");
-  for (const Verb* verb : AllVerbs()) {
-    const std::string call = absl::StrCat(verb->name, " ", verb->positionals);
-    std::fprintf(out, "  %-22s %s\n", call.c_str(), verb->summary);
+  for (const bool takes_database : {true, false}) {
+    if (!takes_database) std::fprintf(out, "\nwithout a database: ember VERB [ARGS]\n");
+    for (const Verb* verb : AllVerbs()) {
+      if (verb->takes_database != takes_database) continue;
+      const std::string call = absl::StrCat(verb->name, " ", verb->positionals);
+      std::fprintf(out, "  %-22s %s\n", call.c_str(), verb->summary);
+    }
   }
   std::fprintf(out, "\n%s", kGlobalHelp);
 }
@@ -135,7 +141,10 @@ int Run(int argc, char** argv) {
     PrintVerbHelp(*verb);
     return kExitOk;
   }
-  if (words.size() < 2) {
+  // `ember embed ...`: a standalone verb comes first, where other commands have the database.
+  const Verb* standalone = words.empty() ? nullptr : FindVerb(words[0]);
+  if (standalone != nullptr && standalone->takes_database) standalone = nullptr;
+  if (standalone == nullptr && words.size() < 2) {
     if (help) {
       PrintGeneralHelp(stdout);
       return kExitOk;
@@ -146,8 +155,8 @@ int Run(int argc, char** argv) {
     }
     return ReportUsageError(UsageError("missing VERB"), nullptr);
   }
-  const Verb* verb = FindVerb(words[1]);
-  if (verb == nullptr) {
+  const Verb* verb = standalone != nullptr ? standalone : FindVerb(words[1]);
+  if (verb == nullptr || (standalone == nullptr && !verb->takes_database)) {
     return ReportUsageError(UsageError(absl::StrCat("unknown verb \"", words[1], "\"")), nullptr);
   }
   if (help) {
@@ -155,10 +164,11 @@ int Run(int argc, char** argv) {
     return kExitOk;
   }
 
-  const std::vector<std::string> verb_words(words.begin() + 2, words.end());
+  const size_t first_argument = verb->takes_database ? 2 : 1;
+  const std::vector<std::string> verb_words(words.begin() + first_argument, words.end());
   auto args = ParseArgs(verb_words, verb->flags);
   if (!args.ok()) return ReportUsageError(args.status(), verb);
-  const Invocation invocation{.database_path = words[0],
+  const Invocation invocation{.database_path = verb->takes_database ? words[0] : "",
                               .format = json ? Format::kJson : Format::kHuman,
                               .read_only = read_only,
                               .args = *std::move(args)};

@@ -200,6 +200,25 @@ void PrintSearchHits(std::FILE* out, Format format, std::span<const SearchHit> h
   PrintTable(out, columns, rows);
 }
 
+void PrintSearchPlan(std::FILE* out, Format format, const SearchPlan& plan) {
+  if (format == Format::kJson) {
+    PrintJsonLine(out, {{"plan",
+                         {{"strategy", plan.strategy},
+                          {"estimated_candidates", plan.estimated_candidates},
+                          {"matching_documents", plan.matching_documents},
+                          {"documents_scanned", plan.documents_scanned},
+                          {"unindexed_attributes", plan.unindexed_attributes},
+                          {"ef_search", plan.ef_search},
+                          {"nprobe", plan.nprobe},
+                          {"exact_scored", plan.exact_scored}}}});
+    return;
+  }
+  std::fprintf(out, "plan:\n");
+  for (absl::string_view line : absl::StrSplit(plan.ToString(), '\n', absl::SkipEmpty())) {
+    std::fprintf(out, "  %s\n", std::string(line).c_str());
+  }
+}
+
 void PrintDocuments(std::FILE* out, Format format, std::span<const Document> documents) {
   for (size_t i = 0; i < documents.size(); ++i) {
     const Document& document = documents[i];

@@ -63,6 +63,10 @@ void PrintResult(std::FILE* out, Format format, absl::string_view message,
 void PrintSearchHits(std::FILE* out, Format format, std::span<const SearchHit> hits,
                      const HitFields& fields);
 
+// Human: "plan:" and SearchPlan::ToString()'s lines, indented. JSON: {"plan": {...}} on one line,
+// holding every field of the plan.
+void PrintSearchPlan(std::FILE* out, Format format, const SearchPlan& plan);
+
 // Human: one block of "field  value" lines per document. JSON: one object per document
 // (see DocumentToJson).
 void PrintDocuments(std::FILE* out, Format format, std::span<const Document> documents);

@@ -20,7 +20,7 @@
 
 namespace ember::cli {
 
-// One run of a verb: the database folder, the global flags and the verb's own arguments.
+// One run of a verb: the database folder (empty for a verb that takes none), the global flags and the verb's own arguments.
 struct Invocation {
   std::string database_path;
   Format format = Format::kHuman;
@@ -42,12 +42,17 @@ struct Verb {
   std::span<const FlagSpec> flags;
   /// Runs the verb. A UsageError (bad flag value) exits with 2, any other error with 1.
   absl::Status (*run)(const Invocation& invocation);
+  /// Whether the verb is written `ember DB VERB` (true) or `ember VERB` with no database (embed).
+  bool takes_database = true;
 };
 
 // create, drop, collections, stats.
 std::span<const Verb> CollectionVerbs();
 // import, search, get, delete.
 std::span<const Verb> DocumentVerbs();
+
+// The verbs without a database: embed.
+std::span<const Verb> StandaloneVerbs();
 
 // Opens invocation.database_path with `options` (read_only taken from the invocation). Errors are
 // Database::Open's, carrying a hint on what to do next.
