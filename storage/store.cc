@@ -117,32 +117,8 @@ rocksdb::DBOptions DatabaseOptions(bool create) {
   return options;
 }
 
-// OK when `family_names` (listed from the database's MANIFEST) include all of Ember's families.
-absl::Status CheckEmberFamilies(const std::string& directory,
-                                const std::vector<std::string>& family_names) {
-  for (std::string_view name : kColumnNames) {
-    if (std::find(family_names.begin(), family_names.end(), name) != family_names.end()) continue;
-    // ListColumnFamilies reads a damaged MANIFEST leniently and may list only "default"; opening it
-    // validates the MANIFEST, so that damage is reported as such rather than as a foreign database.
-    std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-    for (const std::string& family : family_names) {
-      descriptors.emplace_back(family, rocksdb::ColumnFamilyOptions());
-    }
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* db = nullptr;
-    const rocksdb::Status opened =
-        rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), directory, descriptors, &handles, &db);
-    if (!opened.ok()) return ToAbslStatus(opened, "open", directory);
-    for (rocksdb::ColumnFamilyHandle* handle : handles) db->DestroyColumnFamilyHandle(handle);
-    delete db;
-    return absl::FailedPreconditionError(absl::StrCat(
-        directory, " is a RocksDB database but not an Ember store (it has no column family \"",
-        std::string(name), "\")"));
-  }
-  return absl::OkStatus();
-}
-
-// Whether the database's default family holds no key, read without modifying anything. Ember never
+// Opens the database read-only (which validates its MANIFEST) and says whether its default family holds
+// no key, modifying nothing. Ember never
 // writes there, so data in it means another program's database.
 absl::StatusOr<bool> DefaultFamilyIsEmpty(const std::string& directory,
                                           const std::vector<std::string>& family_names) {
@@ -164,6 +140,21 @@ absl::StatusOr<bool> DefaultFamilyIsEmpty(const std::string& directory,
   for (rocksdb::ColumnFamilyHandle* handle : handles) db->DestroyColumnFamilyHandle(handle);
   delete db;
   return empty;
+}
+
+// OK when `family_names` (listed from the database's MANIFEST) include all of Ember's families.
+absl::Status CheckEmberFamilies(const std::string& directory,
+                                const std::vector<std::string>& family_names) {
+  for (std::string_view name : kColumnNames) {
+    if (std::find(family_names.begin(), family_names.end(), name) != family_names.end()) continue;
+    // ListColumnFamilies reads a damaged MANIFEST leniently and may list only "default"; opening it
+    // validates the MANIFEST, so that damage is reported as such rather than as a foreign database.
+    EMBER_RETURN_IF_ERROR(DefaultFamilyIsEmpty(directory, family_names).status());
+    return absl::FailedPreconditionError(absl::StrCat(
+        directory, " is a RocksDB database but not an Ember store (it has no column family \"",
+        std::string(name), "\")"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
