@@ -118,8 +118,7 @@ rocksdb::DBOptions DatabaseOptions(bool create) {
 }
 
 // Opens the database read-only (which validates its MANIFEST) and says whether its default family holds
-// no key, modifying nothing. Ember never
-// writes there, so data in it means another program's database.
+// no key, modifying nothing. Ember never writes there, so data in it means another program's database.
 absl::StatusOr<bool> DefaultFamilyIsEmpty(const std::string& directory,
                                           const std::vector<std::string>& family_names) {
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
