@@ -18,6 +18,7 @@
 #include "embed/content_hash.h"
 #include "embed/static_encoder.h"
 #include "status_matchers.h"
+#include "temp_dir.h"
 
 namespace ember::embed {
 namespace {
@@ -29,25 +30,7 @@ using ::testing::FloatNear;
 using ::testing::HasSubstr;
 using ::testing::Pointwise;
 
-class TempDir {
- public:
-  TempDir() {
-    path_ = std::filesystem::temp_directory_path() /
-            ("ember_static_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string path() const { return path_.string(); }
-  std::string Write(const std::string& name, const std::string& content) const {
-    const std::string file = (path_ / name).string();
-    std::ofstream(file, std::ios::binary) << content;
-    return file;
-  }
-
- private:
-  static inline int counter_ = 0;
-  std::filesystem::path path_;
-};
+using ::ember::testing::TempDir;
 
 // Most frequent first, as GloVe files are.
 constexpr char kTinyGlove[] =

@@ -16,6 +16,7 @@
 
 #include "embed/wordpiece_tokenizer.h"
 #include "status_matchers.h"
+#include "temp_dir.h"
 
 namespace ember::embed {
 namespace {
@@ -65,26 +66,7 @@ int CountMatches(const WordPieceTokenizer& tokenizer, const std::vector<Tokenize
   return matches;
 }
 
-class TempDir {
- public:
-  TempDir() {
-    path_ =
-        std::filesystem::temp_directory_path() /
-        ("ember_tokenizer_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter_++));
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() { std::filesystem::remove_all(path_); }
-  std::string path() const { return path_.string(); }
-  std::string Write(const std::string& name, const std::string& content) const {
-    const std::string file = (path_ / name).string();
-    std::ofstream(file, std::ios::binary) << content;
-    return file;
-  }
-
- private:
-  static inline int counter_ = 0;
-  std::filesystem::path path_;
-};
+using ::ember::testing::TempDir;
 
 class FixtureTest : public ::testing::Test {
  protected:
