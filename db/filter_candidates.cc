@@ -49,6 +49,15 @@ std::optional<std::string> EncodeLiteral(AttributeType type, const Literal& lite
   return EncodeAttributeValue(type, value);
 }
 
+// Intersects `part` into `result`; an empty optional stands for "no operand yet" (everything).
+void IntersectInto(std::optional<LabelSet>& result, LabelSet part) {
+  if (result) {
+    *result &= part;
+  } else {
+    result = std::move(part);
+  }
+}
+
 bool IsNonIntegralForInt(AttributeType type, const Literal& literal) {
   const double* d = std::get_if<double>(&literal);
   return type == AttributeType::kInt && d != nullptr && std::trunc(*d) != *d;
@@ -71,11 +80,7 @@ class CandidateSelector {
         for (const Filter& operand : filter.operands()) {
           std::optional<LabelSet> part = Exact(operand);
           if (!part) return std::nullopt;
-          if (result) {
-            *result &= *part;
-          } else {
-            result = std::move(part);
-          }
+          IntersectInto(result, *std::move(part));
         }
         return result;
       }
@@ -167,11 +172,7 @@ class CandidateSelector {
         for (const Literal& literal : literals) {
           std::optional<LabelSet> part = equal(literal);
           if (!part) return std::nullopt;
-          if (result) {
-            *result &= *part;
-          } else {
-            result = std::move(part);
-          }
+          IntersectInto(result, *std::move(part));
         }
         return result;
       }
@@ -219,10 +220,8 @@ FilterCandidates SelectCandidates(const Filter& filter, const AttributeIndex& in
     if (!part) {
       residual.push_back(conjunct);
       CollectAttributes(conjunct, result.unindexed_attributes);
-    } else if (labels) {
-      *labels &= *part;
     } else {
-      labels = std::move(part);
+      IntersectInto(labels, *std::move(part));
     }
   }
   result.labels = labels ? *std::move(labels) : all_labels;
