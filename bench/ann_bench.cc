@@ -51,6 +51,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "bench/bench_common.h"
 #include "ember/ember.h"
 #include "faiss/IndexFlat.h"
 #include "faiss/IndexHNSW.h"
@@ -77,19 +78,6 @@ struct Flags {
   int repeat = 2;          // runs per measurement point; the best counts
   bool with_faiss = true;  // false: Ember alone (--engines ember)
 };
-
-absl::StatusOr<std::vector<int>> ParseIntList(const std::string& text) {
-  std::vector<int> values;
-  for (absl::string_view part : absl::StrSplit(text, ',', absl::SkipEmpty())) {
-    int value;
-    if (!absl::SimpleAtoi(part, &value) || value <= 0) {
-      return absl::InvalidArgumentError(absl::StrCat("not a positive integer: '", part, "'"));
-    }
-    values.push_back(value);
-  }
-  if (values.empty()) return absl::InvalidArgumentError("empty list");
-  return values;
-}
 
 absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
   Flags flags;
@@ -155,29 +143,6 @@ struct Dataset {
   // Where the ground truth is cached.
   std::string cache_dir;
 };
-
-// Reads up to `limit` vectors (0: all) of an .fvecs file.
-absl::StatusOr<std::vector<float>> ReadFvecs(const std::string& path, int64_t limit, int* dim) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return absl::NotFoundError(
-        absl::StrCat(path, ": missing; run scripts/fetch-ann-data.sh (or bench/ann_bench.sh)"));
-  }
-  std::vector<float> vectors;
-  int32_t d = 0;
-  for (int64_t n = 0; (limit == 0 || n < limit) && in.read(reinterpret_cast<char*>(&d), 4); ++n) {
-    if (d <= 0 || (*dim != 0 && d != *dim)) {
-      return absl::DataLossError(absl::StrCat(path, ": bad dimension ", d, " at vector ", n));
-    }
-    *dim = d;
-    const size_t at = vectors.size();
-    vectors.resize(at + d);
-    if (!in.read(reinterpret_cast<char*>(vectors.data() + at), 4 * static_cast<int64_t>(d))) {
-      return absl::DataLossError(absl::StrCat(path, ": truncated at vector ", n));
-    }
-  }
-  return vectors;
-}
 
 // Points of intrinsic dimension 32 in 384 dimensions: x = A z + noise, z ~ N(0, I), A fixed random.
 std::vector<float> SyntheticVectors(int64_t n, int dim, uint64_t seed) {
@@ -288,29 +253,6 @@ absl::StatusOr<std::vector<int64_t>> GroundTruth(const Dataset& data) {
   return truth;
 }
 
-double Seconds(std::chrono::steady_clock::time_point since) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
-}
-
-// Resident memory of this process, in MiB.
-double ResidentMiB() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.starts_with("VmRSS:")) return std::strtod(line.c_str() + 6, nullptr) / 1024.0;
-  }
-  return 0;
-}
-
-double DiskMiB(const std::string& path) {
-  uintmax_t bytes = 0;
-  if (std::filesystem::is_regular_file(path)) return std::filesystem::file_size(path) / 1048576.0;
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(path)) {
-    if (entry.is_regular_file()) bytes += entry.file_size();
-  }
-  return bytes / 1048576.0;
-}
-
 double Recall(const std::vector<int64_t>& found, const std::vector<int64_t>& truth,
               int64_t n_query) {
   int64_t hits = 0;
@@ -348,8 +290,6 @@ absl::StatusOr<double> RunQueries(int threads, int64_t n_query,
   for (const absl::Status& error : errors) EMBER_RETURN_IF_ERROR(error);
   return n_query / seconds;
 }
-
-void Report(nlohmann::json line) { std::cout << "JSON " << line.dump() << std::endl; }
 
 struct BuildResult {
   double seconds = 0;

@@ -148,32 +148,38 @@ absl::Status AttributeIndex::Load(std::string_view key) {
   return absl::OkStatus();
 }
 
-LabelSet AttributeIndex::Equal(std::string_view name, std::string_view encoded) const {
-  const auto it = attributes_.find(name);
-  if (it == attributes_.end()) return {};
-  const auto value = it->second.by_value.find(encoded);
-  return value == it->second.by_value.end() ? LabelSet() : value->second;
+namespace {
+
+const LabelSet& EmptyLabelSet() {
+  static const LabelSet* const empty = new LabelSet();
+  return *empty;
 }
 
-LabelSet AttributeIndex::Range(std::string_view name, const std::optional<std::string>& low,
-                               const std::optional<std::string>& high) const {
-  LabelSet result;
+}  // namespace
+
+const LabelSet& AttributeIndex::Equal(std::string_view name, std::string_view encoded) const {
   const auto it = attributes_.find(name);
-  if (it == attributes_.end()) return result;
+  if (it == attributes_.end()) return EmptyLabelSet();
+  const auto value = it->second.by_value.find(encoded);
+  return value == it->second.by_value.end() ? EmptyLabelSet() : value->second;
+}
+
+std::vector<const LabelSet*> AttributeIndex::Range(std::string_view name,
+                                                   const std::optional<std::string>& low,
+                                                   const std::optional<std::string>& high) const {
+  std::vector<const LabelSet*> parts;
+  const auto it = attributes_.find(name);
+  if (it == attributes_.end() || (low && high && *low >= *high)) return parts;
   const auto& by_value = it->second.by_value;
-  if (low && high && *low >= *high) return result;
   const auto begin = low ? by_value.lower_bound(*low) : by_value.begin();
   const auto end = high ? by_value.lower_bound(*high) : by_value.end();
-  if (begin == by_value.begin() && end == by_value.end()) return it->second.present;
-  std::vector<const LabelSet*> parts;
   for (auto value = begin; value != end; ++value) parts.push_back(&value->second);
-  if (parts.empty()) return result;
-  return LabelSet::fastunion(parts.size(), parts.data());
+  return parts;
 }
 
-LabelSet AttributeIndex::Present(std::string_view name) const {
+const LabelSet& AttributeIndex::Present(std::string_view name) const {
   const auto it = attributes_.find(name);
-  return it == attributes_.end() ? LabelSet() : it->second.present;
+  return it == attributes_.end() ? EmptyLabelSet() : it->second.present;
 }
 
 int64_t AttributeIndex::MemoryBytes() const {

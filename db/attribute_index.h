@@ -47,13 +47,17 @@ class AttributeIndex {
   // Adds the entry stored under `key` (a key EntryKeys made). DataLoss when it is not one.
   absl::Status Load(std::string_view key);
 
+  // The accessors return the index's own sets (valid until the next Add, Remove or Load), so that
+  // a filter can intersect them with its other conditions without copying them first.
+
   // Documents whose value of `name` (an element, for lists) encodes to exactly `encoded`.
-  LabelSet Equal(std::string_view name, std::string_view encoded) const;
-  // Documents whose value of `name` encodes into [low, high); nullopt bounds are open.
-  LabelSet Range(std::string_view name, const std::optional<std::string>& low,
-                 const std::optional<std::string>& high) const;
+  const LabelSet& Equal(std::string_view name, std::string_view encoded) const;
+  // One set per value of `name` whose encoding lies in [low, high), in value order; nullopt bounds
+  // are open. Their union is the documents with a value in the range.
+  std::vector<const LabelSet*> Range(std::string_view name, const std::optional<std::string>& low,
+                                     const std::optional<std::string>& high) const;
   // Documents with a non-null value of `name`.
-  LabelSet Present(std::string_view name) const;
+  const LabelSet& Present(std::string_view name) const;
   // Approximate memory, in bytes.
   int64_t MemoryBytes() const;
 

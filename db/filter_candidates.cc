@@ -1,8 +1,12 @@
 #include "db/filter_candidates.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <span>
+#include <utility>
+#include <vector>
 
 #include "storage/key_encoding.h"
 
@@ -49,87 +53,154 @@ std::optional<std::string> EncodeLiteral(AttributeType type, const Literal& lite
   return EncodeAttributeValue(type, value);
 }
 
-// Intersects `part` into `result`; an empty optional stands for "no operand yet" (everything).
-void IntersectInto(std::optional<LabelSet>& result, LabelSet part) {
-  if (result) {
-    *result &= part;
-  } else {
-    result = std::move(part);
-  }
-}
-
 bool IsNonIntegralForInt(AttributeType type, const Literal& literal) {
   const double* d = std::get_if<double>(&literal);
   return type == AttributeType::kInt && d != nullptr && std::trunc(*d) != *d;
 }
 
+// Evaluates filters over the attribute index within a scope: the documents the conditions already
+// evaluated left standing (nullptr: every document). Conjunctions go from the most selective
+// condition to the least, each evaluated within the previous ones' result, so that a selective
+// condition is never paid for by materializing a broad one (a range over most values, say).
 class CandidateSelector {
  public:
   CandidateSelector(const AttributeIndex& index, const LabelSet& all_labels)
       : index_(index), all_labels_(all_labels) {}
 
-  // The exact set a filter selects, or nullopt when part of it cannot be answered from the index.
-  std::optional<LabelSet> Exact(const Filter& filter) {
+  // The exact set a filter selects within `scope`, or nullopt when part of it cannot be answered
+  // from the index.
+  std::optional<LabelSet> Exact(const Filter& filter, const LabelSet* scope = nullptr) {
     switch (filter.op()) {
       case Op::kAll:
-        return all_labels_;
+        return scope ? *scope : all_labels_;
       case Op::kNone:
         return LabelSet();
       case Op::kAnd: {
+        std::vector<std::pair<uint64_t, const Filter*>> order;
+        for (const Filter& operand : filter.operands())
+          order.push_back({Estimate(operand), &operand});
+        std::stable_sort(order.begin(), order.end(),
+                         [](const auto& a, const auto& b) { return a.first < b.first; });
         std::optional<LabelSet> result;
-        for (const Filter& operand : filter.operands()) {
-          std::optional<LabelSet> part = Exact(operand);
+        for (const auto& [estimate, operand] : order) {
+          std::optional<LabelSet> part = Exact(*operand, result ? &*result : scope);
           if (!part) return std::nullopt;
-          IntersectInto(result, *std::move(part));
+          result = std::move(part);
         }
+        if (!result) return scope ? *scope : all_labels_;
         return result;
       }
       case Op::kOr: {
         LabelSet result;
         for (const Filter& operand : filter.operands()) {
-          std::optional<LabelSet> part = Exact(operand);
+          std::optional<LabelSet> part = Exact(operand, scope);
           if (!part) return std::nullopt;
           result |= *part;
         }
         return result;
       }
       case Op::kNot: {
-        std::optional<LabelSet> part = Exact(filter.operands()[0]);
+        std::optional<LabelSet> part = Exact(filter.operands()[0], scope);
         if (!part) return std::nullopt;
-        return all_labels_ - *part;
+        return (scope ? *scope : all_labels_) - *part;
       }
       default:
-        return Condition(filter);
+        return Condition(filter, scope);
     }
   }
 
  private:
-  std::optional<LabelSet> Condition(const Filter& condition) {
+  // About how many documents a filter selects, to order conjunctions; unknown counts as all.
+  uint64_t Estimate(const Filter& filter) const {
+    const uint64_t all = all_labels_.cardinality();
+    switch (filter.op()) {
+      case Op::kNone:
+        return 0;
+      case Op::kAnd: {
+        uint64_t least = all;
+        for (const Filter& operand : filter.operands()) least = std::min(least, Estimate(operand));
+        return least;
+      }
+      case Op::kOr: {
+        uint64_t sum = 0;
+        for (const Filter& operand : filter.operands()) sum += Estimate(operand);
+        return std::min(sum, all);
+      }
+      case Op::kEq:
+      case Op::kContains:
+      case Op::kIn:
+      case Op::kContainsAny: {
+        const AttributeSpec* spec = index_.Find(filter.attribute());
+        if (spec == nullptr) return all;
+        uint64_t sum = 0;
+        for (const Literal& literal : filter.literals()) {
+          const std::optional<std::string> key = EncodeLiteral(spec->type, literal);
+          if (key) sum += index_.Equal(filter.attribute(), *key).cardinality();
+        }
+        return std::min(sum, all);
+      }
+      case Op::kIsNotNull:
+        return index_.Find(filter.attribute()) ? index_.Present(filter.attribute()).cardinality()
+                                               : all;
+      default:
+        return all;
+    }
+  }
+
+  // `set` within the scope.
+  LabelSet Restrict(const LabelSet& set, const LabelSet* scope) const {
+    return scope ? *scope & set : set;
+  }
+
+  // The union of `parts` within the scope: when the scope is much smaller than the parts, each
+  // part is intersected with it rather than the whole union being built first.
+  LabelSet UnionWithin(const std::vector<const LabelSet*>& parts, const LabelSet* scope) const {
+    if (parts.empty()) return LabelSet();
+    if (scope != nullptr) {
+      uint64_t total = 0;
+      for (const LabelSet* part : parts) total += part->cardinality();
+      if (scope->cardinality() * parts.size() < total) {
+        LabelSet result;
+        for (const LabelSet* part : parts) result |= *scope & *part;
+        return result;
+      }
+    }
+    // CRoaring declares the array of inputs non-const; it only reads it.
+    return Restrict(LabelSet::fastunion(parts.size(), const_cast<const LabelSet**>(parts.data())),
+                    scope);
+  }
+
+  std::optional<LabelSet> Condition(const Filter& condition, const LabelSet* scope) {
     const AttributeSpec* spec = index_.Find(condition.attribute());
     if (spec == nullptr) return std::nullopt;
     const std::string& name = condition.attribute();
     const AttributeType type = spec->type;
     const std::vector<Literal>& literals = condition.literals();
-    const auto equal = [&](const Literal& literal) -> std::optional<LabelSet> {
-      if (IsNonIntegralForInt(type, literal)) return LabelSet();
-      std::optional<std::string> key = EncodeLiteral(type, literal);
-      if (!key) return std::nullopt;
-      return index_.Equal(name, *key);
+    // The index's sets of documents holding each literal; nullopt when a literal cannot be
+    // encoded exactly.
+    const auto value_sets =
+        [&](std::span<const Literal> values) -> std::optional<std::vector<const LabelSet*>> {
+      std::vector<const LabelSet*> sets;
+      for (const Literal& literal : values) {
+        if (IsNonIntegralForInt(type, literal)) continue;  // no int equals it
+        std::optional<std::string> key = EncodeLiteral(type, literal);
+        if (!key) return std::nullopt;
+        sets.push_back(&index_.Equal(name, *key));
+      }
+      return sets;
     };
     const auto any_equal = [&]() -> std::optional<LabelSet> {
-      LabelSet result;
-      for (const Literal& literal : literals) {
-        std::optional<LabelSet> part = equal(literal);
-        if (!part) return std::nullopt;
-        result |= *part;
-      }
-      return result;
+      std::optional<std::vector<const LabelSet*>> sets = value_sets(literals);
+      if (!sets) return std::nullopt;
+      return UnionWithin(*sets, scope);
     };
+    const auto present = [&]() { return Restrict(index_.Present(name), scope); };
     // [low, high) over encoded keys; a nullopt key on a present side means "not exactly encodable".
     const auto range = [&](std::optional<Bound> low,
                            std::optional<Bound> high) -> std::optional<LabelSet> {
       if (!low || !high) return std::nullopt;
-      return index_.Range(name, low->key, high->key);
+      if (!low->key && !high->key) return present();
+      return UnionWithin(index_.Range(name, low->key, high->key), scope);
     };
     // On an int attribute, a non-integral d moves to an integer: x > 2.5 and x >= 2.5 both mean x
     // >= 3, x < 2.5 and x <= 2.5 both mean x <= 2.
@@ -148,32 +219,29 @@ class CandidateSelector {
     const auto no_bound = std::optional<Bound>(Bound{});
     switch (condition.op()) {
       case Op::kIsNull:
-        return all_labels_ - index_.Present(name);
+        return (scope ? *scope : all_labels_) - index_.Present(name);
       case Op::kIsNotNull:
-        return index_.Present(name);
+        return present();
       case Op::kEq:
       case Op::kContains:
-        return equal(literals[0]);
-      case Op::kNe: {
-        std::optional<LabelSet> matches = equal(literals[0]);
-        if (!matches) return std::nullopt;
-        return index_.Present(name) - *matches;
-      }
       case Op::kIn:
       case Op::kContainsAny:
         return any_equal();
+      case Op::kNe:
       case Op::kNotIn: {
         std::optional<LabelSet> matches = any_equal();
         if (!matches) return std::nullopt;
-        return index_.Present(name) - *matches;
+        return present() - *matches;
       }
       case Op::kContainsAll: {
-        std::optional<LabelSet> result;
-        for (const Literal& literal : literals) {
-          std::optional<LabelSet> part = equal(literal);
-          if (!part) return std::nullopt;
-          IntersectInto(result, *std::move(part));
-        }
+        std::optional<std::vector<const LabelSet*>> sets = value_sets(literals);
+        if (!sets) return std::nullopt;
+        if (sets->size() < literals.size()) return LabelSet();
+        std::sort(sets->begin(), sets->end(), [](const LabelSet* a, const LabelSet* b) {
+          return a->cardinality() < b->cardinality();
+        });
+        LabelSet result = Restrict(*sets->front(), scope);
+        for (size_t i = 1; i < sets->size() && !result.isEmpty(); ++i) result &= *(*sets)[i];
         return result;
       }
       case Op::kLt:
@@ -216,12 +284,12 @@ FilterCandidates SelectCandidates(const Filter& filter, const AttributeIndex& in
   std::optional<LabelSet> labels;
   std::vector<Filter> residual;
   for (const Filter& conjunct : conjuncts) {
-    std::optional<LabelSet> part = selector.Exact(conjunct);
+    std::optional<LabelSet> part = selector.Exact(conjunct, labels ? &*labels : nullptr);
     if (!part) {
       residual.push_back(conjunct);
       CollectAttributes(conjunct, result.unindexed_attributes);
     } else {
-      IntersectInto(labels, *std::move(part));
+      labels = std::move(part);
     }
   }
   result.labels = labels ? *std::move(labels) : all_labels;

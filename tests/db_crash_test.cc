@@ -30,6 +30,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <random>
@@ -78,6 +79,14 @@ std::vector<float> ExpectedVector(int slot, int64_t version) {
   return vector;
 }
 
+// The attributes of document `slot` as written by batch `version`; both are indexed, so filters
+// exercise the attribute indexes through every crash.
+Attributes ExpectedAttributes(int slot, int64_t version) {
+  return {{"batch", Value(int64_t{version})},
+          {"tags", Value(std::vector<std::string>{absl::StrCat("m", version % 4),
+                                                  absl::StrCat("s", slot % 3)})}};
+}
+
 // Batch n of the workload, a pure function of (seed, n) so the parent can replay it.
 struct Batch {
   bool is_delete = false;
@@ -101,7 +110,7 @@ std::vector<Document> BatchDocuments(const Batch& batch, int64_t n) {
   for (int slot : batch.slots) {
     documents.push_back({.id = DocId(slot),
                          .text = absl::StrCat("document ", slot, " version ", n),
-                         .attributes = {{"batch", Value(int64_t{n})}},
+                         .attributes = ExpectedAttributes(slot, n),
                          .vector = ExpectedVector(slot, n)});
   }
   return documents;
@@ -130,6 +139,8 @@ CollectionSpec SpecFor(const CollectionInfo& info) {
   CollectionSpec spec{.name = info.name, .dimension = kDimension, .metric = Metric::kL2};
   spec.index.kind = info.kind;
   spec.index.hnsw = {.m = 8, .ef_construction = 64, .ef_search = kSearchEf};
+  spec.attributes = {{.name = "batch", .type = AttributeType::kInt},
+                     {.name = "tags", .type = AttributeType::kStringList}};
   return spec;
 }
 
@@ -337,8 +348,7 @@ class DbCrashTest : public ::testing::Test {
       }
       if (!document.has_value())
         return absl::StrCat(ids[slot], " is absent, expected version ", version);
-      const Attributes expected_attributes = {{"batch", Value(int64_t{version})}};
-      if (document->attributes != expected_attributes ||
+      if (document->attributes != ExpectedAttributes(slot, version) ||
           document->vector != ExpectedVector(slot, version) ||
           document->text != absl::StrCat("document ", slot, " version ", version)) {
         return absl::StrCat(ids[slot], " differs from its version ", version);
@@ -380,6 +390,49 @@ class DbCrashTest : public ::testing::Test {
     std::sort(found.begin(), found.end());
     std::sort(stored.begin(), stored.end());
     EXPECT_EQ(found, stored) << context << ": a search for all documents returned other ids";
+    CheckFilters(collection, model, context);
+  }
+
+  // Filtered searches for every document return exactly the documents the model says match: the
+  // attribute indexes agree with the documents after every crash.
+  static void CheckFilters(Collection& collection, const Model& model, const std::string& context) {
+    std::vector<int64_t> versions;
+    for (int slot = 0; slot < kIdSpace; ++slot) {
+      if (model.version(slot) >= 0) versions.push_back(model.version(slot));
+    }
+    std::sort(versions.begin(), versions.end());
+    const int64_t median = versions[versions.size() / 2];
+    struct Case {
+      Filter filter;
+      std::function<bool(int slot, int64_t version)> matches;
+    };
+    const Case cases[] = {
+        {Filter::Ge("batch", median), [&](int, int64_t v) { return v >= median; }},
+        {Filter::Contains("tags", "m1"), [](int, int64_t v) { return v % 4 == 1; }},
+        {Filter::And(Filter::Not(Filter::Contains("tags", "s0")), Filter::Lt("batch", median)),
+         [&](int slot, int64_t v) { return slot % 3 != 0 && v < median; }},
+        {Filter::In("batch", {Literal(median), Literal(versions.front())}),
+         [&](int, int64_t v) { return v == median || v == versions.front(); }},
+    };
+    for (const Case& c : cases) {
+      std::vector<std::string> expected;
+      for (int slot = 0; slot < kIdSpace; ++slot) {
+        const int64_t version = model.version(slot);
+        if (version >= 0 && c.matches(slot, version)) expected.push_back(DocId(slot));
+      }
+      auto response = collection.Search({.vector = std::vector<float>(kDimension, 0.0f),
+                                         .k = kIdSpace,
+                                         .ef_search = kSearchEf,
+                                         .filter = c.filter,
+                                         .include_text = false,
+                                         .include_attributes = false});
+      ASSERT_THAT(response, IsOk()) << context;
+      std::vector<std::string> found;
+      for (const SearchHit& hit : response->hits) found.push_back(hit.id);
+      std::sort(found.begin(), found.end());
+      std::sort(expected.begin(), expected.end());
+      EXPECT_EQ(found, expected) << context << ": filter " << c.filter.ToString();
+    }
   }
 
   std::filesystem::path dir_;
