@@ -42,6 +42,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <limits>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -712,77 +713,94 @@ absl::Status Run(const Flags& flags) {
     Selection shared_rows;
     if (!point.per_query) shared_rows = point.select(0);
     Filter shared_filter = point.filter(0);
-    // The query set runs --repeat times, the methods taking turns on each query; each method keeps
-    // its fastest pass (the machine may be shared) and the answers of the first.
-    MethodResult ember, faiss_sel, exact;
+    // Each method answers every query in a pass of its own, with its working set warm as in a real
+    // workload; the passes run --repeat times in turn and each method keeps its fastest. The exact
+    // method's answers are the ground truth.
+    Selection per_query_rows;
+    const auto rows_of = [&](int64_t q) -> const Selection& {
+      if (!point.per_query) return shared_rows;
+      per_query_rows = point.select(q);
+      return per_query_rows;
+    };
+    std::vector<std::vector<int64_t>> truth(corpus.n_query);
+    std::vector<int64_t> wanted(corpus.n_query);
     double selected = 0;
     int64_t expected_hits = 0;
+    for (int64_t q = 0; q < corpus.n_query; ++q) {
+      const Selection& rows = rows_of(q);
+      selected += static_cast<double>(rows.size()) / corpus.n;
+      wanted[q] = std::min<int64_t>(kRecallAt, static_cast<int64_t>(rows.size()));
+      expected_hits += wanted[q];
+    }
+    MethodResult ember, faiss_sel, exact;
+    ember.seconds = faiss_sel.seconds = exact.seconds = std::numeric_limits<double>::infinity();
     std::vector<uint8_t> bitmap;
+    std::vector<int64_t> found;
     for (int pass = 0; pass < flags.repeat; ++pass) {
-      MethodResult* best[] = {&ember, &faiss_sel, &exact};
-      const MethodResult first[] = {ember, faiss_sel, exact};
-      ember.seconds = faiss_sel.seconds = exact.seconds = 0;
+      const bool first = pass == 0;
+      double seconds = 0;
       for (int64_t q = 0; q < corpus.n_query; ++q) {
-        const float* query = corpus.queries.data() + q * corpus.dim;
-        Selection per_query_rows;
-        if (point.per_query) per_query_rows = point.select(q);
-        const Selection& rows = point.per_query ? per_query_rows : shared_rows;
-        const int64_t wanted = std::min<int64_t>(kRecallAt, static_cast<int64_t>(rows.size()));
-        if (pass == 0) {
-          selected += static_cast<double>(rows.size()) / corpus.n;
-          expected_hits += wanted;
-        }
+        const Selection& rows = rows_of(q);
+        const auto start = std::chrono::steady_clock::now();
+        std::vector<int64_t> top = ExactTopK(corpus.queries.data() + q * corpus.dim, corpus, rows);
+        seconds += Seconds(start);
+        if (!first) continue;
+        exact.hits += static_cast<int64_t>(top.size());
+        truth[q] = std::move(top);
+      }
+      exact.seconds = std::min(exact.seconds, seconds);
 
-        auto start = std::chrono::steady_clock::now();
-        const std::vector<int64_t> truth = ExactTopK(query, corpus, rows);
-        exact.seconds += Seconds(start);
-        exact.hits += static_cast<int64_t>(truth.size());
-
+      seconds = 0;
+      for (int64_t q = 0; q < corpus.n_query; ++q) {
+        const Selection& rows = rows_of(q);
         bitmap.assign((corpus.n + 7) / 8, 0);
         for (int64_t i : rows) bitmap[i >> 3] |= 1 << (i & 7);
         faiss::IDSelectorBitmap selector(corpus.n, bitmap.data());
         faiss::SearchParametersHNSW params;
         params.efSearch = flags.ef;
         params.sel = &selector;
-        std::vector<float> distances(kRecallAt);
-        std::vector<faiss::Index::idx_t> labels(kRecallAt, -1);
-        start = std::chrono::steady_clock::now();
-        (*faiss_index)->search(1, query, kRecallAt, distances.data(), labels.data(), &params);
-        faiss_sel.seconds += Seconds(start);
-        std::vector<int64_t> found;
+        float distances[kRecallAt];
+        faiss::Index::idx_t labels[kRecallAt];
+        const auto start = std::chrono::steady_clock::now();
+        (*faiss_index)->search(1, corpus.queries.data() + q * corpus.dim, kRecallAt, distances,
+                               labels, &params);
+        seconds += Seconds(start);
+        if (!first) continue;
+        found.clear();
         for (faiss::Index::idx_t label : labels) {
           if (label >= 0) found.push_back(label);
         }
-        faiss_sel.hits += CountHits(truth, found);
-        faiss_sel.short_answers += static_cast<int64_t>(found.size()) < wanted;
+        faiss_sel.hits += CountHits(truth[q], found);
+        faiss_sel.short_answers += static_cast<int64_t>(found.size()) < wanted[q];
+      }
+      faiss_sel.seconds = std::min(faiss_sel.seconds, seconds);
 
-        SearchRequest request{.vector = std::vector<float>(query, query + corpus.dim),
-                              .k = kRecallAt,
-                              .filter = point.per_query ? point.filter(q) : shared_filter,
-                              .include_text = false,
-                              .include_attributes = false};
-        start = std::chrono::steady_clock::now();
+      seconds = 0;
+      for (int64_t q = 0; q < corpus.n_query; ++q) {
+        const float* query = corpus.queries.data() + q * corpus.dim;
+        const SearchRequest request{.vector = std::vector<float>(query, query + corpus.dim),
+                                    .k = kRecallAt,
+                                    .filter = point.per_query ? point.filter(q) : shared_filter,
+                                    .include_text = false,
+                                    .include_attributes = false};
+        const auto start = std::chrono::steady_clock::now();
         EMBER_ASSIGN_OR_RETURN(SearchResponse response, (*collection)->Search(request));
-        ember.seconds += Seconds(start);
+        seconds += Seconds(start);
+        if (!first) continue;
         found.clear();
         for (const SearchHit& hit : response.hits) {
           int64_t row;
-          if (!absl::SimpleAtoi(hit.id, &row))
+          if (!absl::SimpleAtoi(hit.id, &row)) {
             return absl::InternalError("unexpected id " + hit.id);
+          }
           found.push_back(row);
         }
-        ember.hits += CountHits(truth, found);
-        ember.short_answers += static_cast<int64_t>(found.size()) < wanted;
+        ember.hits += CountHits(truth[q], found);
+        ember.short_answers += static_cast<int64_t>(found.size()) < wanted[q];
         ++ember.plans[response.plan.strategy];
         ember.ef_sum += response.plan.ef_search;
       }
-      if (pass > 0) {
-        for (int m = 0; m < 3; ++m) {
-          const double seconds = std::min(first[m].seconds, best[m]->seconds);
-          *best[m] = first[m];
-          best[m]->seconds = seconds;
-        }
-      }
+      ember.seconds = std::min(ember.seconds, seconds);
     }
     const double selectivity = selected / corpus.n_query;
     const auto recall = [&](const MethodResult& r) {

@@ -27,6 +27,18 @@ std::string EncodeCollectionRecord(const CollectionRecord& record) {
                                   {"type", AttributeTypeName(attribute.type)},
                                   {"indexed", attribute.indexed}});
   }
+  if (spec.encoder) {
+    const EncoderSpec& encoder = *spec.encoder;
+    nlohmann::json& out = json["encoder"] = {
+        {"model", encoder.model},
+        {"query_model", encoder.query_model},
+        {"truncate_dim", encoder.truncate_dim},
+        {"document_fingerprint", record.document_fingerprint},
+        {"query_fingerprint", record.query_fingerprint},
+    };
+    if (encoder.query_prompt) out["query_prompt"] = *encoder.query_prompt;
+    if (encoder.document_prompt) out["document_prompt"] = *encoder.document_prompt;
+  }
   return json.dump();
 }
 
@@ -56,6 +68,20 @@ absl::StatusOr<CollectionRecord> DecodeCollectionRecord(std::string_view text) {
       spec.attributes.push_back({.name = attribute.at("name").get<std::string>(),
                                  .type = *type,
                                  .indexed = attribute.at("indexed").get<bool>()});
+    }
+    if (const auto encoder = json.find("encoder"); encoder != json.end()) {
+      EncoderSpec& out = spec.encoder.emplace();
+      out.model = encoder->at("model").get<std::string>();
+      out.query_model = encoder->at("query_model").get<std::string>();
+      out.truncate_dim = encoder->at("truncate_dim").get<int>();
+      if (encoder->contains("query_prompt")) {
+        out.query_prompt = encoder->at("query_prompt").get<std::string>();
+      }
+      if (encoder->contains("document_prompt")) {
+        out.document_prompt = encoder->at("document_prompt").get<std::string>();
+      }
+      record.document_fingerprint = encoder->at("document_fingerprint").get<std::string>();
+      record.query_fingerprint = encoder->at("query_fingerprint").get<std::string>();
     }
   } catch (const std::exception& e) {
     return absl::DataLossError(

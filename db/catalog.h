@@ -15,6 +15,10 @@ namespace ember::db {
 struct CollectionRecord {
   CollectionId id = 0;
   CollectionSpec spec;
+  /// With spec.encoder: the fingerprints of the document and query models the stored vectors came
+  /// from (equal when queries use the document model).
+  std::string document_fingerprint;
+  std::string query_fingerprint;
 };
 
 std::string EncodeCollectionRecord(const CollectionRecord& record);

@@ -1,6 +1,8 @@
 #include "db/collection_impl.h"
 
 #include <algorithm>
+#include <set>
+#include <variant>
 
 #include "absl/algorithm/container.h"
 #include "absl/strings/str_cat.h"
@@ -255,8 +257,63 @@ absl::StatusOr<std::vector<Label>> CollectionImpl::LookUpLabels(
   return labels;
 }
 
-absl::Status CollectionImpl::Upsert(std::span<const Document> documents) {
+absl::Status CollectionImpl::LoadEncoders() {
+  if (!record_.spec.encoder) return absl::OkStatus();
+  absl::MutexLock lock(&encoders_mu_);
+  if (encoders_ != nullptr) return absl::OkStatus();
+  EMBER_ASSIGN_OR_RETURN(CollectionEncoders loaded,
+                         LoadCollectionEncoders(*record_.spec.encoder, context_.models_dir));
+  EMBER_RETURN_IF_ERROR(CheckFingerprints(record_, loaded));
+  encoders_ = std::make_shared<const CollectionEncoders>(std::move(loaded));
+  return absl::OkStatus();
+}
+
+void CollectionImpl::SetEncoders(CollectionEncoders encoders) {
+  absl::MutexLock lock(&encoders_mu_);
+  encoders_ = std::make_shared<const CollectionEncoders>(std::move(encoders));
+}
+
+std::shared_ptr<const CollectionEncoders> CollectionImpl::encoders() const {
+  absl::MutexLock lock(&encoders_mu_);
+  return encoders_;
+}
+
+absl::StatusOr<std::optional<std::vector<Document>>> CollectionImpl::EmbedMissingVectors(
+    std::span<const Document> documents) const {
+  std::vector<size_t> missing;
+  std::vector<std::string> texts;
+  for (size_t i = 0; i < documents.size(); ++i) {
+    if (documents[i].vector.empty() && documents[i].text.has_value()) {
+      missing.push_back(i);
+      texts.push_back(*documents[i].text);
+    }
+  }
+  if (missing.empty() || !record_.spec.encoder) return std::nullopt;
+  const std::shared_ptr<const CollectionEncoders> models = encoders();
+  if (models == nullptr) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("collection \"", record_.spec.name, "\": its models are not loaded"));
+  }
+  EMBER_ASSIGN_OR_RETURN(const std::vector<float> vectors, models->EmbedDocuments(texts));
+  const size_t dimension = static_cast<size_t>(record_.spec.dimension);
+  if (vectors.size() != texts.size() * dimension) {
+    return absl::InternalError("the document model returned vectors of another dimension");
+  }
+  std::vector<Document> embedded(documents.begin(), documents.end());
+  for (size_t j = 0; j < missing.size(); ++j) {
+    const float* vector = vectors.data() + j * dimension;
+    embedded[missing[j]].vector.assign(vector, vector + dimension);
+  }
+  return embedded;
+}
+
+absl::Status CollectionImpl::Upsert(std::span<const Document> caller_documents) {
   const int dimension = record_.spec.dimension;
+  // Embedding is the slow part of a text upsert: it runs before any lock is taken.
+  EMBER_ASSIGN_OR_RETURN(const std::optional<std::vector<Document>> embedded,
+                         EmbedMissingVectors(caller_documents));
+  const std::span<const Document> documents =
+      embedded ? std::span<const Document>(*embedded) : caller_documents;
   EMBER_RETURN_IF_ERROR(ValidateDocuments(documents, record_.spec));
 
   std::vector<std::string> ids;
@@ -509,7 +566,19 @@ absl::StatusOr<std::vector<index::Neighbor>> CollectionImpl::FindNeighbors(
   return neighbors;
 }
 
-absl::StatusOr<SearchResponse> CollectionImpl::Search(const SearchRequest& request) const {
+absl::StatusOr<SearchResponse> CollectionImpl::Search(const SearchRequest& caller_request) const {
+  SearchRequest embedded;
+  if (caller_request.vector.empty() && !caller_request.text.empty()) {
+    const std::shared_ptr<const CollectionEncoders> models = encoders();
+    if (models == nullptr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat("collection \"", record_.spec.name,
+                       "\" has no encoder: search it with a vector, not a text"));
+    }
+    embedded = caller_request;
+    EMBER_ASSIGN_OR_RETURN(embedded.vector, models->EmbedQuery(caller_request.text));
+  }
+  const SearchRequest& request = embedded.vector.empty() ? caller_request : embedded;
   EMBER_RETURN_IF_ERROR(ValidateSearchRequest(request, record_.spec.dimension));
   if (request.filter.op() != Filter::Op::kAll) {
     EMBER_RETURN_IF_ERROR(CheckFilterTypes(request.filter, [this](std::string_view name) {
@@ -519,8 +588,12 @@ absl::StatusOr<SearchResponse> CollectionImpl::Search(const SearchRequest& reque
   ReaderLock visibility_lock(&visibility_mu_);
   EMBER_RETURN_IF_ERROR(CheckUsable());
   SearchResponse response;
-  EMBER_ASSIGN_OR_RETURN(std::vector<index::Neighbor> neighbors,
-                         FindNeighbors(request, response.plan));
+  std::vector<index::Neighbor> neighbors;
+  if (request.group_by.empty()) {
+    EMBER_ASSIGN_OR_RETURN(neighbors, FindNeighbors(request, response.plan));
+  } else {
+    EMBER_ASSIGN_OR_RETURN(neighbors, FindGroupLeaders(request, response.plan));
+  }
   response.hits.resize(neighbors.size());
   for (size_t i = 0; i < neighbors.size(); ++i) {
     const auto it = ids_by_label_.find(neighbors[i].label);
@@ -556,6 +629,43 @@ absl::StatusOr<SearchResponse> CollectionImpl::Search(const SearchRequest& reque
     }
   }
   return response;
+}
+
+absl::StatusOr<std::vector<index::Neighbor>> CollectionImpl::FindGroupLeaders(
+    const SearchRequest& request, SearchPlan& plan) const {
+  // Groups are only known once documents are read, so the search asks for more neighbours than k,
+  // and for twice as many again while the groups they fall into are fewer than k.
+  if (ids_by_label_.empty()) return std::vector<index::Neighbor>();
+  SearchRequest wider = request;
+  wider.k = std::min<int64_t>(static_cast<int64_t>(request.k) * 4, ids_by_label_.size());
+  while (true) {
+    plan = SearchPlan();
+    EMBER_ASSIGN_OR_RETURN(std::vector<index::Neighbor> neighbors, FindNeighbors(wider, plan));
+    std::vector<std::string> keys;
+    for (const index::Neighbor& neighbor : neighbors) {
+      keys.push_back(DocumentKey(record_.id, neighbor.label));
+    }
+    EMBER_ASSIGN_OR_RETURN(auto records, context_.store->MultiGet(Column::kDocuments, keys));
+    std::set<Value> seen;
+    std::vector<index::Neighbor> leaders;
+    for (size_t i = 0; i < records.size() && leaders.size() < static_cast<size_t>(request.k);
+         ++i) {
+      if (!records[i]) return absl::DataLossError("a search hit's document is not stored");
+      EMBER_ASSIGN_OR_RETURN(Document document, DecodeDocument(*records[i]));
+      const auto value = document.attributes.find(request.group_by);
+      // A document without the attribute is a group of its own.
+      if (value != document.attributes.end() &&
+          !std::holds_alternative<std::monostate>(value->second) &&
+          !seen.insert(value->second).second) {
+        continue;
+      }
+      leaders.push_back(neighbors[i]);
+    }
+    const bool exhausted = static_cast<int64_t>(neighbors.size()) < wider.k ||
+                           wider.k >= static_cast<int64_t>(ids_by_label_.size());
+    if (leaders.size() >= static_cast<size_t>(request.k) || exhausted) return leaders;
+    wider.k = std::min<int64_t>(static_cast<int64_t>(wider.k) * 2, ids_by_label_.size());
+  }
 }
 
 CollectionStats CollectionImpl::Stats() const {

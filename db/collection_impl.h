@@ -4,12 +4,16 @@
 
 #include <atomic>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
 #include "db/attribute_index.h"
 #include "db/catalog.h"
+#include "db/encoders.h"
 #include "db/filter_candidates.h"
 #include "db/records.h"
 #include "db/rw_lock.h"
@@ -33,6 +37,8 @@ class CollectionImpl final : public Collection {
     storage::Store* store = nullptr;
     std::string snapshot_path;
     bool read_only = false;
+    // Where bare model names resolve (DatabaseOptions::models_dir).
+    std::string models_dir;
   };
 
   // Writes the catalog record and zeroed counters of a new collection into `batch` (the caller
@@ -55,6 +61,13 @@ class CollectionImpl final : public Collection {
   CollectionStats Stats() const override;
 
   CollectionId id() const { return record_.id; }
+
+  // With an encoder: loads the collection's models unless loaded already, and checks them against
+  // the catalog's fingerprints (FailedPrecondition naming both when they differ). The Database calls
+  // it before handing the collection out. OK at once without an encoder.
+  absl::Status LoadEncoders() ABSL_LOCKS_EXCLUDED(encoders_mu_);
+  // Installs models already loaded and checked (by CreateCollection).
+  void SetEncoders(CollectionEncoders encoders) ABSL_LOCKS_EXCLUDED(encoders_mu_);
 
   // Saves an index snapshot covering every change so far and truncates the change log it covers.
   // No-op when nothing changed since the last snapshot, or on a read-only handle.
@@ -101,12 +114,26 @@ class CollectionImpl final : public Collection {
   absl::StatusOr<std::vector<index::Neighbor>> FindNeighbors(const SearchRequest& request,
                                                              SearchPlan& plan) const
       ABSL_SHARED_LOCKS_REQUIRED(visibility_mu_);
+  // FindNeighbors keeping only the nearest document of each value of request.group_by.
+  absl::StatusOr<std::vector<index::Neighbor>> FindGroupLeaders(const SearchRequest& request,
+                                                                SearchPlan& plan) const
+      ABSL_SHARED_LOCKS_REQUIRED(visibility_mu_);
   // The candidates that also match the residual filter, read from their stored attributes.
   absl::StatusOr<LabelSet> ScanResidual(const FilterCandidates& candidates, SearchPlan& plan) const
       ABSL_SHARED_LOCKS_REQUIRED(visibility_mu_);
 
+  // The loaded models; nullptr before LoadEncoders or SetEncoders, and without an encoder.
+  std::shared_ptr<const CollectionEncoders> encoders() const ABSL_LOCKS_EXCLUDED(encoders_mu_);
+  // The documents of an Upsert call with every missing vector embedded from the text; nullopt
+  // when none is missing (the caller's documents are used as they are).
+  absl::StatusOr<std::optional<std::vector<Document>>> EmbedMissingVectors(
+      std::span<const Document> documents) const;
+
   const Context context_;
   const CollectionRecord record_;
+
+  mutable absl::Mutex encoders_mu_;
+  std::shared_ptr<const CollectionEncoders> encoders_ ABSL_GUARDED_BY(encoders_mu_);
   enum class State { kOpen, kDropped, kClosed };
   std::atomic<State> state_{State::kOpen};
 

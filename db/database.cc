@@ -8,12 +8,14 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "db/catalog.h"
 #include "db/collection_impl.h"
+#include "db/encoders.h"
 #include "db/records.h"
 #include "db/rw_lock.h"
 #include "ember/status.h"
@@ -39,8 +41,12 @@ constexpr char kSnapshotSuffix[] = ".snapshot";
 
 class DatabaseImpl final : public Database {
  public:
-  DatabaseImpl(std::string path, bool read_only, std::unique_ptr<storage::Store> store)
-      : path_(std::move(path)), read_only_(read_only), store_(std::move(store)) {}
+  DatabaseImpl(std::string path, const DatabaseOptions& options,
+               std::unique_ptr<storage::Store> store)
+      : path_(std::move(path)),
+        read_only_(options.read_only),
+        models_dir_(options.models_dir),
+        store_(std::move(store)) {}
 
   ~DatabaseImpl() override {
     // Best effort: a failed snapshot only means the next Open replays the change log.
@@ -63,8 +69,10 @@ class DatabaseImpl final : public Database {
     return fs::path(path_) / "indexes" / absl::StrCat(id, kSnapshotSuffix);
   }
   CollectionImpl::Context ContextFor(CollectionId id) const {
-    return {
-        .store = store_.get(), .snapshot_path = SnapshotPath(id).string(), .read_only = read_only_};
+    return {.store = store_.get(),
+            .snapshot_path = SnapshotPath(id).string(),
+            .read_only = read_only_,
+            .models_dir = models_dir_};
   }
   absl::Status CheckWritable() const {
     if (read_only_) {
@@ -76,6 +84,7 @@ class DatabaseImpl final : public Database {
 
   const std::string path_;
   const bool read_only_;
+  const std::string models_dir_;
   const std::unique_ptr<storage::Store> store_;
 
   mutable RwLock mu_;
@@ -154,9 +163,21 @@ void DatabaseImpl::RemoveOrphanSnapshots() const {
 }
 
 absl::StatusOr<std::shared_ptr<Collection>> DatabaseImpl::CreateCollection(
-    const CollectionSpec& spec) {
+    const CollectionSpec& requested_spec) {
   EMBER_RETURN_IF_ERROR(CheckWritable());
-  EMBER_RETURN_IF_ERROR(ValidateCollectionSpec(spec));
+  EMBER_RETURN_IF_ERROR(ValidateCollectionSpec(requested_spec));
+  CollectionSpec spec = requested_spec;
+  std::optional<db::CollectionEncoders> encoders;
+  if (spec.encoder) {
+    EMBER_ASSIGN_OR_RETURN(encoders, db::LoadCollectionEncoders(*spec.encoder, models_dir_));
+    const int model_dimension = encoders->document->dimension();
+    if (spec.dimension == 0) spec.dimension = model_dimension;
+    if (spec.dimension != model_dimension) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("dimension is ", spec.dimension, " but model \"", spec.encoder->model,
+                       "\" makes ", model_dimension, "-dimensional vectors"));
+    }
+  }
   WriterLock lock(&mu_);
   if (collections_.contains(spec.name)) {
     return absl::AlreadyExistsError(absl::StrCat("collection \"", spec.name, "\" already exists"));
@@ -164,6 +185,10 @@ absl::StatusOr<std::shared_ptr<Collection>> DatabaseImpl::CreateCollection(
   EMBER_ASSIGN_OR_RETURN(std::optional<std::string> next_id,
                          store_->Get(Column::kCatalog, db::kNextCollectionIdKey));
   CollectionRecord record{.id = 1, .spec = spec};
+  if (encoders) {
+    record.document_fingerprint = encoders->document->fingerprint();
+    record.query_fingerprint = encoders->query->fingerprint();
+  }
   if (next_id && !absl::SimpleAtoi(*next_id, &record.id)) {
     return absl::DataLossError("corrupt next collection id in the catalog");
   }
@@ -173,6 +198,7 @@ absl::StatusOr<std::shared_ptr<Collection>> DatabaseImpl::CreateCollection(
   EMBER_RETURN_IF_ERROR(store_->Write(batch));
   EMBER_ASSIGN_OR_RETURN(std::shared_ptr<CollectionImpl> collection,
                          CollectionImpl::Open(ContextFor(record.id), record));
+  if (encoders) collection->SetEncoders(*std::move(encoders));
   collections_.emplace(spec.name, collection);
   return collection;
 }
@@ -183,6 +209,12 @@ absl::StatusOr<std::shared_ptr<Collection>> DatabaseImpl::GetCollection(
   const auto it = collections_.find(name);
   if (it == collections_.end()) {
     return absl::NotFoundError(absl::StrCat("no collection named \"", name, "\""));
+  }
+  // Models load on first use of the collection, not when the database opens, so that a changed
+  // model stops only its own collection (which ReembedCollection can then repair).
+  if (absl::Status status = it->second->LoadEncoders(); !status.ok()) {
+    return absl::Status(status.code(),
+                        absl::StrCat("opening collection \"", name, "\": ", status.message()));
   }
   return it->second;
 }
@@ -268,7 +300,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const std::string& path
       storage::Store::Open((root / "store").string(), {.create_if_missing = !options.read_only,
                                                        .read_only = options.read_only,
                                                        .sync_writes = options.sync_writes}));
-  auto database = std::make_unique<DatabaseImpl>(path, options.read_only, std::move(store));
+  auto database = std::make_unique<DatabaseImpl>(path, options, std::move(store));
   EMBER_RETURN_IF_ERROR(database->Load());
   return database;
 }

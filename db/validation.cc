@@ -182,7 +182,17 @@ absl::Status ValidateCollectionSpec(const CollectionSpec& spec) {
                                                      "\" may only contain letters, digits, _ - ."));
     }
   }
-  EMBER_RETURN_IF_ERROR(CheckRange("dimension", spec.dimension, 1, 65536));
+  // With an encoder, dimension 0 stands for the model's; CreateCollection fills it in.
+  if (!spec.encoder || spec.dimension != 0) {
+    EMBER_RETURN_IF_ERROR(CheckRange("dimension", spec.dimension, 1, 65536));
+  }
+  if (spec.encoder) {
+    if (spec.encoder->model.empty()) {
+      return absl::InvalidArgumentError("encoder.model is empty: name a model folder, a hub id or "
+                                        "\"default\"");
+    }
+    EMBER_RETURN_IF_ERROR(CheckRange("encoder.truncate_dim", spec.encoder->truncate_dim, 0, 65536));
+  }
   absl::flat_hash_set<std::string_view> attribute_names;
   for (const AttributeSpec& attribute : spec.attributes) {
     if (attribute.name.empty() || attribute.name.size() > 256 || !IsValidUtf8(attribute.name)) {
@@ -259,6 +269,10 @@ absl::Status ValidateDocuments(std::span<const Document> documents, const Collec
     absl::Status status = ValidateDocumentId(document.id);
     if (status.ok() && !ids.insert(document.id).second) {
       status = absl::InvalidArgumentError("the same id appears earlier in this batch");
+    }
+    if (status.ok() && document.vector.empty() && spec.encoder) {
+      status = absl::InvalidArgumentError(
+          "it has neither a vector nor a text for the collection's model to embed");
     }
     if (status.ok()) status = ValidateVector(document.vector, dimension, "vector");
     if (status.ok()) status = ValidateAttributes(document.attributes, spec.attributes);

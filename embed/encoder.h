@@ -7,6 +7,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -48,6 +49,11 @@ class Encoder {
   // to the model's max_seq_length.
   virtual absl::StatusOr<std::vector<float>> Embed(std::span<const std::string> texts,
                                                    EmbedRole role) const = 0;
+
+  // How many tokens the model reads from `text`, before truncation and without special tokens or
+  // prompts: the measure chunking budgets in. Transformers and model2vec models count WordPiece
+  // tokens; static word-vector models count words.
+  virtual int CountTokens(std::string_view text) const = 0;
 
   // A hex digest of everything that changes the output: architecture, weights, tokenizer, pooling,
   // normalization, prompts, truncate_dim. Two encoders with equal fingerprints give the same vectors.

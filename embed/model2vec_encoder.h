@@ -13,6 +13,7 @@
 #ifndef EMBER_EMBED_MODEL2VEC_ENCODER_H_
 #define EMBER_EMBED_MODEL2VEC_ENCODER_H_
 
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -40,6 +41,9 @@ class Model2VecEncoder final : public Encoder {
   // Both roles give the same vectors. Never fails.
   absl::StatusOr<std::vector<float>> Embed(std::span<const std::string> texts,
                                            EmbedRole role) const override;
+  int CountTokens(std::string_view text) const override {
+    return static_cast<int>(tokenizer_->EncodeWithoutSpecialTokens(text, SIZE_MAX).size());
+  }
   const std::string& fingerprint() const override { return fingerprint_; }
   std::string Describe() const override;
 

@@ -357,6 +357,18 @@ absl::StatusOr<std::vector<float>> StaticEncoder::Embed(std::span<const std::str
   return out;
 }
 
+int StaticEncoder::CountTokens(std::string_view text) const {
+  // Words as EmbedOne cuts them, known to the vocabulary or not.
+  int words = 0;
+  bool in_word = false;
+  for (size_t pos = 0; pos < text.size();) {
+    const bool word_character = unicode::IsWordCharacter(unicode::DecodeUtf8(text, &pos));
+    words += word_character && !in_word;
+    in_word = word_character;
+  }
+  return words;
+}
+
 void StaticEncoder::EmbedOne(std::string_view text, float* out) const {
   // Scratch capacity survives across calls on the same thread.
   thread_local std::string word;

@@ -69,6 +69,7 @@ class StaticEncoder final : public Encoder {
   // Roles and prompts do not apply to static models: both roles give the same vectors. Never fails.
   absl::StatusOr<std::vector<float>> Embed(std::span<const std::string> texts,
                                            EmbedRole role) const override;
+  int CountTokens(std::string_view text) const override;
   const std::string& fingerprint() const override { return fingerprint_; }
   std::string Describe() const override;
 

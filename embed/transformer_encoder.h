@@ -40,6 +40,9 @@ class TransformerEncoder final : public Encoder {
   int dimension() const override { return dimension_; }
   absl::StatusOr<std::vector<float>> Embed(std::span<const std::string> texts,
                                            EmbedRole role) const override;
+  int CountTokens(std::string_view text) const override {
+    return static_cast<int>(tokenizer_->EncodeWithoutSpecialTokens(text, SIZE_MAX).size());
+  }
   const std::string& fingerprint() const override { return fingerprint_; }
   std::string Describe() const override;
 

@@ -79,7 +79,7 @@ std::vector<Neighbor> FlatVectorStore::SearchLabels(const float* query, int k,
 int64_t FlatVectorStore::MemoryBytes() const {
   return static_cast<int64_t>(
       labels_.capacity() * sizeof(Label) + vectors_.capacity() * sizeof(float) +
-      row_of_.size() * kLabelMapEntryBytes + row_of_.bucket_count() * sizeof(void*));
+      row_of_.capacity() * kLabelMapSlotBytes);
 }
 
 absl::Status FlatVectorStore::WriteTo(SnapshotWriter& writer) const {
@@ -98,7 +98,7 @@ absl::Status FlatVectorStore::ReadFrom(SnapshotReader& reader) {
     return absl::DataLossError("index snapshot's vector count is implausible");
   }
   EMBER_RETURN_IF_ERROR(reader.ReadArray(count * dimension_, &vectors));
-  std::unordered_map<Label, int64_t> row_of;
+  absl::flat_hash_map<Label, int64_t> row_of;
   row_of.reserve(count);
   for (size_t row = 0; row < labels.size(); ++row) {
     if (!row_of.try_emplace(labels[row], static_cast<int64_t>(row)).second) {

@@ -8,9 +8,9 @@
 
 #include <cstdint>
 #include <span>
-#include <unordered_map>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "ember/options.h"
@@ -57,7 +57,7 @@ class FlatVectorStore {
   const Metric metric_;
   std::vector<Label> labels_;   // row -> label
   std::vector<float> vectors_;  // row-major
-  std::unordered_map<Label, int64_t> row_of_;
+  absl::flat_hash_map<Label, int64_t> row_of_;
 };
 
 }  // namespace ember::index

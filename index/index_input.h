@@ -14,10 +14,9 @@
 
 namespace ember::index {
 
-// Approximate heap bytes per entry of the indexes' label maps (std::unordered_map<Label, integer>:
-// a node holding key, value and next pointer, plus the allocator's header), for
-// IndexStats::memory_bytes.
-inline constexpr size_t kLabelMapEntryBytes = 40;
+// Heap bytes per slot of the indexes' label maps (absl::flat_hash_map<Label, integer>: the key,
+// the value padded to 8 bytes, and one control byte), for IndexStats::memory_bytes.
+inline constexpr size_t kLabelMapSlotBytes = 17;
 
 // Vectors ready to insert: each label once (a label given twice in one batch keeps its last vector,
 // as if the rows had been added one after the other), normalized when the metric is cosine.

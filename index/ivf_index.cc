@@ -197,9 +197,11 @@ IndexStats IvfIndex::Stats() const {
     return stats;
   }
   stats.live_vectors = ivf_->ntotal;
-  // Vectors and ids in the lists, the id -> position table, the centroids.
+  // Vectors and ids in the lists, the id -> position table (FAISS's hash-table direct map: a
+  // std::unordered_map node of about 40 bytes per entry), the centroids.
+  constexpr int64_t kDirectMapEntryBytes = 40;
   stats.memory_bytes =
-      ivf_->ntotal * (dimension_ * sizeof(float) + sizeof(FaissId) + kLabelMapEntryBytes) +
+      ivf_->ntotal * (dimension_ * sizeof(float) + sizeof(FaissId) + kDirectMapEntryBytes) +
       static_cast<int64_t>(ivf_->nlist) * dimension_ * sizeof(float);
   return stats;
 }

@@ -92,6 +92,18 @@ TEST(StaticEncoderTest, TextWithoutKnownWordsIsTheZeroVector) {
   }
 }
 
+TEST(StaticEncoderTest, CountsWordsKnownOrNot) {
+  TempDir dir;
+  ASSERT_OK_AND_ASSIGN(auto encoder,
+                       StaticEncoder::LoadGloveText(dir.Write("tiny.txt", kTinyGlove)));
+  EXPECT_EQ(encoder->CountTokens(""), 0);
+  EXPECT_EQ(encoder->CountTokens("  ...  "), 0);
+  EXPECT_EQ(encoder->CountTokens("cat"), 1);
+  // Cut where EmbedOne cuts: "3.5" is two words, unknown words count.
+  EXPECT_EQ(encoder->CountTokens("The CAT, a zebra: 3.5!"), 6);
+  EXPECT_EQ(encoder->CountTokens("CAF\xC3\x89 cr\xC3\xA8me"), 2);
+}
+
 TEST(StaticEncoderTest, EmbedsBatchesRowByRow) {
   TempDir dir;
   ASSERT_OK_AND_ASSIGN(

@@ -1,4 +1,4 @@
-// The verb without a database: `ember embed MODEL_DIR`, which turns texts into vectors with the
+// The verb without a database: `ember embed MODEL`, which turns texts into vectors with the
 // in-process encoder (embed/), for `ember DB search --vector` and `ember DB import`.
 #include <cstdio>
 #include <cstdlib>
@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/str_cat.h"
 #include "embed/encoder.h"
+#include "embed/model_hub.h"
 #include "ember/status.h"
 #include "nlohmann/json.hpp"
 #include "tools/cli_args.h"
@@ -139,6 +140,9 @@ absl::Status RunEmbed(const Invocation& invocation) {
   std::string model_dir = positionals[0];
   if (model_dir == kDefaultModelName) {
     EMBER_ASSIGN_OR_RETURN(model_dir, DefaultModelDir());
+  } else {
+    // A folder, or a hub id that `ember model pull` put in the Hugging Face cache: no network.
+    EMBER_ASSIGN_OR_RETURN(model_dir, embed::ResolveModel(model_dir));
   }
   EMBER_ASSIGN_OR_RETURN(std::unique_ptr<embed::Encoder> encoder, embed::LoadEncoder(model_dir));
   const embed::EmbedRole role =
@@ -160,27 +164,33 @@ constexpr FlagSpec kEmbedFlags[] = {
     {"query", FlagKind::kSwitch},
 };
 
-constexpr Verb kStandaloneVerbs[] = {
-    {.name = "embed",
-     .positionals = "MODEL_DIR [TEXT]...",
-     .flag_synopsis = "[--query] [--jsonl FILE]",
-     .summary = "embed texts with a model: one JSON vector per line",
-     .details =
-         "MODEL_DIR is a model folder (or GloVe .txt file); `default` is models/default of the\n"
-         "repository (scripts/fetch-default-model.sh makes it; EMBER_MODELS_DIR overrides the\n"
-         "folder holding it).\n"
-         "  TEXT...        print one JSON array per text, in order\n"
-         "  --query        embed as queries (models with prompts differ); default: documents\n"
-         "  --jsonl FILE   read JSON lines {\"id\", \"text\", ...} or BEIR {\"_id\", \"title\",\n"
-         "                 \"text\"} (\"-\": standard input) and print each line back with a\n"
-         "                 \"vector\" field, ready for `ember DB import`\n",
-     .flags = kEmbedFlags,
-     .run = RunEmbed,
-     .takes_database = false},
-};
+constexpr Verb kEmbedVerb = {
+    .name = "embed",
+    .positionals = "MODEL [TEXT]...",
+    .flag_synopsis = "[--query] [--jsonl FILE]",
+    .summary = "embed texts with a model: one JSON vector per line",
+    .details =
+        "MODEL is a model folder (or GloVe .txt file), or ORG/NAME[@REVISION] of a model\n"
+        "`ember model pull` downloaded; `default` is models/default of the repository\n"
+        "(scripts/fetch-default-model.sh makes it; EMBER_MODELS_DIR overrides the folder\n"
+        "holding it).\n"
+        "  TEXT...        print one JSON array per text, in order\n"
+        "  --query        embed as queries (models with prompts differ); default: documents\n"
+        "  --jsonl FILE   read JSON lines {\"id\", \"text\", ...} or BEIR {\"_id\", \"title\",\n"
+        "                 \"text\"} (\"-\": standard input) and print each line back with a\n"
+        "                 \"vector\" field, ready for `ember DB import`\n",
+    .flags = kEmbedFlags,
+    .run = RunEmbed,
+    .takes_database = false};
 
 }  // namespace
 
-std::span<const Verb> StandaloneVerbs() { return kStandaloneVerbs; }
+// `ember model` (model_verb.cc).
+Verb ModelVerb();
+
+std::span<const Verb> StandaloneVerbs() {
+  static const Verb verbs[] = {kEmbedVerb, ModelVerb()};
+  return verbs;
+}
 
 }  // namespace ember::cli

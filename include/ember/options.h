@@ -4,6 +4,7 @@
 #define EMBER_OPTIONS_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -87,11 +88,42 @@ struct AttributeSpec {
   bool indexed = true;
 };
 
-// Everything that defines a collection. Fixed at creation.
+// The models that turn a collection's texts into vectors inside the process.
+//
+// A model is named by a folder (a sentence-transformers / Hugging Face model, or a static
+// word-vector model), by a Hugging Face hub id "ORG/NAME[@REVISION]" already in the local Hugging
+// Face cache (`ember model pull` puts it there; nothing is downloaded when a collection opens), or
+// by "default": the folder `default` under DatabaseOptions::models_dir.
+//
+// The catalog records each model's fingerprint (a digest of its weights, tokenizer and settings).
+// A collection opens only while its models still have those fingerprints, so that vectors from two
+// different models are never mixed; Database::ReembedCollection moves a collection to new models.
+struct EncoderSpec {
+  /// The model that embeds documents (Collection::Upsert of a document with text and no vector).
+  /// Required.
+  std::string model;
+  /// The model that embeds query texts, when it is another one: it must produce vectors in the same
+  /// space and of the same dimension (a small model aligned with a large one, as LEAF does).
+  /// Default: empty, queries use `model`.
+  std::string query_model;
+  /// Prompts prepended to query / document texts, overriding the model's own
+  /// (config_sentence_transformers.json: e5's "query: ", bge's instruction). Default: the model's.
+  std::optional<std::string> query_prompt;
+  std::optional<std::string> document_prompt;
+  /// Matryoshka truncation: keep the first truncate_dim components of each embedding, then
+  /// re-normalize. 0: the model's full dimension. Default: 0.
+  int truncate_dim = 0;
+
+  friend bool operator==(const EncoderSpec&, const EncoderSpec&) = default;
+};
+
+// Everything that defines a collection. Fixed at creation (the encoder changes only through
+// Database::ReembedCollection).
 struct CollectionSpec {
   /// 1 to 128 characters of [A-Za-z0-9_.-], not starting with '.'.
   std::string name;
-  /// Number of components of every vector. Range: 1..65,536.
+  /// Number of components of every vector. Range: 1..65,536. With an encoder, 0 means the
+  /// model's dimension (after truncate_dim); any other value must equal it.
   int dimension = 0;
   /// Default: cosine.
   Metric metric = Metric::kCosine;
@@ -100,6 +132,8 @@ struct CollectionSpec {
   /// otherwise. Attributes not declared are stored, returned, and filterable by reading each
   /// candidate document (slower). Names must be unique. Default: none.
   std::vector<AttributeSpec> attributes;
+  /// Embeds texts on Upsert and Search. Default: none (callers supply vectors).
+  std::optional<EncoderSpec> encoder;
 };
 
 // Names used by the catalog and the command line: "cosine", "ip", "l2"; "flat", "hnsw", "ivf".
@@ -128,6 +162,9 @@ struct DatabaseOptions {
   /// Turning it off speeds bulk loads; a power loss may then drop the latest acknowledged writes
   /// (never half a batch, and a process crash alone loses nothing). Default: true.
   bool sync_writes = true;
+  /// Where the model name "default" (and any other bare name that is not a folder) is looked up:
+  /// `<models_dir>/<name>`. Empty: the EMBER_MODELS_DIR environment variable. Default: empty.
+  std::string models_dir;
 };
 
 }  // namespace ember

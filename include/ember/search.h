@@ -17,8 +17,12 @@ namespace ember {
 inline constexpr int kMaxSearchK = 10000;
 
 struct SearchRequest {
-  /// The query vector: exactly the collection's dimension, every component finite.
+  /// The query vector: exactly the collection's dimension, every component finite. May be left
+  /// empty on a collection with an encoder when `text` is given.
   std::vector<float> vector;
+  /// The query as text, embedded with the collection's query model and query prompt when `vector`
+  /// is empty. FailedPrecondition on a collection without an encoder. Default: empty.
+  std::string text;
   /// How many results to return: 1..kMaxSearchK. When the collection holds at least k documents,
   /// exactly k are returned. Default: 10.
   int k = 10;
@@ -32,6 +36,10 @@ struct SearchRequest {
   /// answered from the attribute index; others are checked against each candidate's stored
   /// attributes. Default: all documents.
   Filter filter;
+  /// When set, at most one hit per value of this attribute: the nearest document of each value
+  /// (say, the best chunk of each parent document with "parent_id"). Documents without the
+  /// attribute are groups of their own. k counts groups. Default: empty, no grouping.
+  std::string group_by;
   /// Which document fields each hit carries. Defaults: text and attributes yes, vector no.
   bool include_text = true;
   bool include_attributes = true;
