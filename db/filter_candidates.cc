@@ -126,24 +126,14 @@ class CandidateSelector {
         for (const Filter& operand : filter.operands()) sum += Estimate(operand);
         return std::min(sum, all);
       }
-      case Op::kEq:
-      case Op::kContains:
-      case Op::kIn:
-      case Op::kContainsAny: {
-        const AttributeSpec* spec = index_.Find(filter.attribute());
-        if (spec == nullptr) return all;
+      default: {
+        // Conditions answered as a union of value sets: the sum of their sizes bounds the union.
+        const std::optional<std::vector<const LabelSet*>> parts = UnionParts(filter);
+        if (!parts) return all;
         uint64_t sum = 0;
-        for (const Literal& literal : filter.literals()) {
-          const std::optional<std::string> key = EncodeLiteral(spec->type, literal);
-          if (key) sum += index_.Equal(filter.attribute(), *key).cardinality();
-        }
+        for (const LabelSet* part : *parts) sum += part->cardinality();
         return std::min(sum, all);
       }
-      case Op::kIsNotNull:
-        return index_.Find(filter.attribute()) ? index_.Present(filter.attribute()).cardinality()
-                                               : all;
-      default:
-        return all;
     }
   }
 
@@ -170,18 +160,19 @@ class CandidateSelector {
                     scope);
   }
 
-  std::optional<LabelSet> Condition(const Filter& condition, const LabelSet* scope) {
+  // For a condition whose matches are a union of the index's value sets (=, CONTAINS, IN,
+  // CONTAINS ANY, the ranges): those sets. IS NOT NULL and ranges open on both sides give the
+  // attribute's presence set. nullopt for other conditions, unindexed attributes, and literals the
+  // index cannot encode exactly.
+  std::optional<std::vector<const LabelSet*>> UnionParts(const Filter& condition) const {
     const AttributeSpec* spec = index_.Find(condition.attribute());
     if (spec == nullptr) return std::nullopt;
     const std::string& name = condition.attribute();
     const AttributeType type = spec->type;
     const std::vector<Literal>& literals = condition.literals();
-    // The index's sets of documents holding each literal; nullopt when a literal cannot be
-    // encoded exactly.
-    const auto value_sets =
-        [&](std::span<const Literal> values) -> std::optional<std::vector<const LabelSet*>> {
+    const auto value_sets = [&]() -> std::optional<std::vector<const LabelSet*>> {
       std::vector<const LabelSet*> sets;
-      for (const Literal& literal : values) {
+      for (const Literal& literal : literals) {
         if (IsNonIntegralForInt(type, literal)) continue;  // no int equals it
         std::optional<std::string> key = EncodeLiteral(type, literal);
         if (!key) return std::nullopt;
@@ -189,18 +180,13 @@ class CandidateSelector {
       }
       return sets;
     };
-    const auto any_equal = [&]() -> std::optional<LabelSet> {
-      std::optional<std::vector<const LabelSet*>> sets = value_sets(literals);
-      if (!sets) return std::nullopt;
-      return UnionWithin(*sets, scope);
-    };
-    const auto present = [&]() { return Restrict(index_.Present(name), scope); };
     // [low, high) over encoded keys; a nullopt key on a present side means "not exactly encodable".
-    const auto range = [&](std::optional<Bound> low,
-                           std::optional<Bound> high) -> std::optional<LabelSet> {
+    const auto range =
+        [&](std::optional<Bound> low,
+            std::optional<Bound> high) -> std::optional<std::vector<const LabelSet*>> {
       if (!low || !high) return std::nullopt;
-      if (!low->key && !high->key) return present();
-      return UnionWithin(index_.Range(name, low->key, high->key), scope);
+      if (!low->key && !high->key) return std::vector<const LabelSet*>{&index_.Present(name)};
+      return index_.Range(name, low->key, high->key);
     };
     // On an int attribute, a non-integral d moves to an integer: x > 2.5 and x >= 2.5 both mean x
     // >= 3, x < 2.5 and x <= 2.5 both mean x <= 2.
@@ -218,32 +204,13 @@ class CandidateSelector {
     };
     const auto no_bound = std::optional<Bound>(Bound{});
     switch (condition.op()) {
-      case Op::kIsNull:
-        return (scope ? *scope : all_labels_) - index_.Present(name);
       case Op::kIsNotNull:
-        return present();
+        return std::vector<const LabelSet*>{&index_.Present(name)};
       case Op::kEq:
       case Op::kContains:
       case Op::kIn:
       case Op::kContainsAny:
-        return any_equal();
-      case Op::kNe:
-      case Op::kNotIn: {
-        std::optional<LabelSet> matches = any_equal();
-        if (!matches) return std::nullopt;
-        return present() - *matches;
-      }
-      case Op::kContainsAll: {
-        std::optional<std::vector<const LabelSet*>> sets = value_sets(literals);
-        if (!sets) return std::nullopt;
-        if (sets->size() < literals.size()) return LabelSet();
-        std::sort(sets->begin(), sets->end(), [](const LabelSet* a, const LabelSet* b) {
-          return a->cardinality() < b->cardinality();
-        });
-        LabelSet result = Restrict(*sets->front(), scope);
-        for (size_t i = 1; i < sets->size() && !result.isEmpty(); ++i) result &= *(*sets)[i];
-        return result;
-      }
+        return value_sets();
       case Op::kLt:
         return range(no_bound, upper(literals[0], false));
       case Op::kLe:
@@ -256,6 +223,42 @@ class CandidateSelector {
         return range(lower(literals[0], true), upper(literals[1], true));
       default:
         return std::nullopt;
+    }
+  }
+
+  std::optional<LabelSet> Condition(const Filter& condition, const LabelSet* scope) {
+    const AttributeSpec* spec = index_.Find(condition.attribute());
+    if (spec == nullptr) return std::nullopt;
+    const std::string& name = condition.attribute();
+    switch (condition.op()) {
+      case Op::kIsNull:
+        return (scope ? *scope : all_labels_) - index_.Present(name);
+      case Op::kNe:
+      case Op::kNotIn: {
+        // Present, and none of the values.
+        Filter any = condition.op() == Op::kNe ? Filter::Eq(name, condition.literals()[0])
+                                               : Filter::In(name, condition.literals());
+        std::optional<std::vector<const LabelSet*>> parts = UnionParts(any);
+        if (!parts) return std::nullopt;
+        return Restrict(index_.Present(name), scope) - UnionWithin(*parts, scope);
+      }
+      case Op::kContainsAll: {
+        std::optional<std::vector<const LabelSet*>> sets =
+            UnionParts(Filter::In(name, condition.literals()));
+        if (!sets) return std::nullopt;
+        if (sets->empty()) return LabelSet();
+        std::sort(sets->begin(), sets->end(), [](const LabelSet* a, const LabelSet* b) {
+          return a->cardinality() < b->cardinality();
+        });
+        LabelSet result = Restrict(*sets->front(), scope);
+        for (size_t i = 1; i < sets->size() && !result.isEmpty(); ++i) result &= *(*sets)[i];
+        return result;
+      }
+      default: {
+        std::optional<std::vector<const LabelSet*>> parts = UnionParts(condition);
+        if (!parts) return std::nullopt;
+        return UnionWithin(*parts, scope);
+      }
     }
   }
 

@@ -57,6 +57,8 @@ PlannedSearch PlanSearch(const PlannerInput& input) {
       const double ef = std::ceil(std::max(base, input.k) * scale);
       plan.ef_search = static_cast<int>(
           std::min<double>(ef, std::max(kMaxFilteredEfSearch, std::max(base, input.k))));
+      if (input.filtered)
+        plan.max_scored = std::max<int64_t>(input.matching / kTraversalGiveUpRatio, 1);
       break;
     }
     case IndexKind::kIvf: {

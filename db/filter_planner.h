@@ -20,6 +20,9 @@ struct PlannedSearch {
   /// Effort for the index traversal (0 when unused).
   int ef_search = 0;
   int nprobe = 0;
+  /// A filtered HNSW traversal gives up after scoring this many vectors (0: never), and the
+  /// matches are scored exactly instead.
+  int64_t max_scored = 0;
 };
 
 struct PlannerInput {
@@ -39,6 +42,12 @@ struct PlannerInput {
 // roughly constant amount that grows as the filter gets more selective; below kExactScanBudget
 // multiply-adds the exact scan wins (measured by bench/filtered_bench) and is exact besides.
 inline constexpr int64_t kExactScanBudget = int64_t{4} << 20;
+
+// A filtered traversal that has scored matching / kTraversalGiveUpRatio vectors has already spent
+// about half what scoring every match exactly costs (a graph step costs about twice a sequential
+// one), which happens only when the matches lie far from the query: it gives up, and the exact
+// scan bounds the whole search at about 1.5 times its own cost.
+inline constexpr int64_t kTraversalGiveUpRatio = 4;
 
 PlannedSearch PlanSearch(const PlannerInput& input);
 

@@ -326,9 +326,10 @@ absl::StatusOr<std::vector<Neighbor>> HnswIndex::Search(std::span<const float> q
   std::vector<Neighbor> result;
   if (node_of_.empty()) return result;
   if (metric_ == Metric::kL2) {
-    SearchGraph<L2Key>(prepared, params.k, ef, params.filter, &result);
+    SearchGraph<L2Key>(prepared, params.k, ef, params.filter, params.max_scored, &result);
   } else {
-    SearchGraph<NegatedInnerProductKey>(prepared, params.k, ef, params.filter, &result);
+    SearchGraph<NegatedInnerProductKey>(prepared, params.k, ef, params.filter, params.max_scored,
+                                        &result);
   }
   return result;
 }
@@ -341,24 +342,29 @@ absl::StatusOr<std::vector<Neighbor>> HnswIndex::SearchExact(
   const size_t d = static_cast<size_t>(dimension_);
   const float* vectors = StoredVectors(*graph_);
   NearestCollector nearest(k, candidates.size());
-  // Scattered rows: each vector is fetched a few candidates ahead of its scoring.
-  constexpr size_t kAhead = 4;
+  // Scattered memory: the label map's slot is fetched kMapAhead candidates ahead, the vector
+  // kRowAhead ahead of its scoring; both would otherwise miss the cache on every candidate.
+  constexpr size_t kMapAhead = 16;
+  constexpr size_t kRowAhead = 4;
   const auto row_of = [&](size_t i) -> const float* {
     const auto node = node_of_.find(candidates[i]);
     return node == node_of_.end() ? nullptr : vectors + node->second * d;
   };
-  std::array<const float*, kAhead> ahead{};
-  for (size_t i = 0; i < candidates.size() + kAhead; ++i) {
-    const float* row = ahead[i % kAhead];
+  for (size_t i = 0; i < std::min(kMapAhead, candidates.size()); ++i)
+    node_of_.prefetch(candidates[i]);
+  std::array<const float*, kRowAhead> ahead{};
+  for (size_t i = 0; i < candidates.size() + kRowAhead; ++i) {
+    const float* row = ahead[i % kRowAhead];
     if (i < candidates.size()) {
+      if (i + kMapAhead < candidates.size()) node_of_.prefetch(candidates[i + kMapAhead]);
       const float* next = row_of(i);
       for (size_t line = 0; next != nullptr && line < d; line += 16) {
         __builtin_prefetch(next + line);
       }
-      ahead[i % kAhead] = next;
+      ahead[i % kRowAhead] = next;
     }
-    if (i >= kAhead && row != nullptr) {
-      nearest.Offer(NearnessKey(metric_, prepared, row, d), candidates[i - kAhead]);
+    if (i >= kRowAhead && row != nullptr) {
+      nearest.Offer(NearnessKey(metric_, prepared, row, d), candidates[i - kRowAhead]);
     }
   }
   return nearest.Take(metric_);
@@ -366,7 +372,7 @@ absl::StatusOr<std::vector<Neighbor>> HnswIndex::SearchExact(
 
 template <typename Distance>
 void HnswIndex::SearchGraph(const float* query, int k, int ef, const LabelFilter* filter,
-                            std::vector<Neighbor>* result) const {
+                            int64_t max_scored, std::vector<Neighbor>* result) const {
   const faiss::HNSW& hnsw = graph_->hnsw;
   const size_t d = static_cast<size_t>(dimension_);
   const float* vectors = StoredVectors(*graph_);
@@ -418,6 +424,7 @@ void HnswIndex::SearchGraph(const float* query, int k, int ef, const LabelFilter
     if (capacity == 1) bound = entry_key;
   }
   const size_t level0_width = static_cast<size_t>(level_starts[1]);
+  int64_t scored = 0;
   while (!frontier.empty()) {
     const Candidate nearest = frontier.front();
     if (nearest.key > bound) break;  // nothing left in the frontier can improve a full result set
@@ -435,6 +442,7 @@ void HnswIndex::SearchGraph(const float* query, int k, int ef, const LabelFilter
         __builtin_prefetch(vectors + next * d + 16);
       }
       if (scratch.visited.TestAndMark(node)) continue;
+      if (max_scored > 0 && ++scored > max_scored) return;  // `result` stays empty
       const float key = key_of(node);
       if (key >= bound) continue;
       frontier.push_back({key, node});

@@ -61,9 +61,8 @@ class HnswIndex final : public VectorIndex {
 
   absl::Status Add(std::span<const Label> labels, std::span<const float> vectors) override;
   absl::Status Remove(std::span<const Label> labels) override;
-  absl::StatusOr<std::vector<Neighbor>> SearchExact(std::span<const float> query, int k,
-                                                    std::span<const Label> candidates)
-      const override;
+  absl::StatusOr<std::vector<Neighbor>> SearchExact(
+      std::span<const float> query, int k, std::span<const Label> candidates) const override;
   absl::StatusOr<std::vector<Neighbor>> Search(std::span<const float> query,
                                                const IndexSearchParams& params) const override;
   bool Contains(Label label) const override { return node_of_.contains(label); }
@@ -79,26 +78,26 @@ class HnswIndex final : public VectorIndex {
   void RebuildIfTombstoneHeavy();
   // Replaces the graph with one holding only the live vectors. Leaves the index unchanged on error.
   absl::Status Rebuild();
-  // FAISS prunes neighbour lists as later nodes arrive and can leave nodes, or whole groups of them,
-  // that no walk from the entry point reaches: no search finds them, whatever its ef. This walks level
-  // 0 from the entry point and links every live node it misses from that node's nearest reached
-  // neighbour (into a free slot, or in place of the neighbour's farthest link), until all are reached.
-  // A walk costs O(nodes * 2M) per call.
+  // FAISS prunes neighbour lists as later nodes arrive and can leave nodes, or whole groups of
+  // them, that no walk from the entry point reaches: no search finds them, whatever its ef. This
+  // walks level 0 from the entry point and links every live node it misses from that node's nearest
+  // reached neighbour (into a free slot, or in place of the neighbour's farthest link), until all
+  // are reached. A walk costs O(nodes * 2M) per call.
   void LinkUnreachableNodes();
   // Recomputes node_of_ and tombstones_ from labels_ and removed_. DataLoss when a live label
   // repeats.
   absl::Status IndexLabels();
 
   template <typename Distance>
-  void SearchGraph(const float* query, int k, int ef, const LabelFilter* filter,
+  void SearchGraph(const float* query, int k, int ef, const LabelFilter* filter, int64_t max_scored,
                    std::vector<Neighbor>* result) const;
 
   const int dimension_;
   const Metric metric_;
   const IndexSpec spec_;
   std::unique_ptr<faiss::IndexHNSWFlat> graph_;
-  std::vector<Label> labels_;                   // node -> label (also for tombstones)
-  std::vector<uint8_t> removed_;                // node -> 1 when it is a tombstone
+  std::vector<Label> labels_;                    // node -> label (also for tombstones)
+  std::vector<uint8_t> removed_;                 // node -> 1 when it is a tombstone
   absl::flat_hash_map<Label, int32_t> node_of_;  // live label -> node
   int64_t tombstones_ = 0;
 };

@@ -42,6 +42,11 @@ struct IndexSearchParams {
   int nprobe = 0;
   /// When set, only labels it contains are returned. Not owned.
   const LabelFilter* filter = nullptr;
+  /// HNSW: the most vectors a traversal may score; beyond it the search gives up and returns no
+  /// neighbours, so that the caller can score the filter's matches exactly instead. A filter whose
+  /// matches lie far from the query (anti-correlated) would otherwise make the traversal wade
+  /// through most of the graph. 0: no limit.
+  int64_t max_scored = 0;
 };
 
 struct IndexStats {

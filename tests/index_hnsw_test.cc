@@ -185,6 +185,23 @@ TEST_F(HnswIndexTest, FilteredSearchReturnsOnlyMembersWithGoodRecall) {
   EXPECT_THAT(LabelsOf(found), UnorderedElementsAreArray(few));
 }
 
+TEST_F(HnswIndexTest, TraversalGivesUpBeyondItsScoringLimit) {
+  // Three members far apart: the traversal must score most of the graph to find all of them.
+  std::set<Label> few = {labels_[1], labels_[2000], labels_[4999]};
+  SetFilter sparse(few);
+  const std::vector<float> query = RandomVectors(1, kDim, 17);
+  ASSERT_OK_AND_ASSIGN(auto unlimited, index_->Search(query, {.k = 3, .filter = &sparse}));
+  EXPECT_EQ(unlimited.size(), 3u);
+  // With a limit far below that, it returns nothing rather than a partial answer.
+  ASSERT_OK_AND_ASSIGN(auto limited,
+                       index_->Search(query, {.k = 3, .filter = &sparse, .max_scored = 50}));
+  EXPECT_TRUE(limited.empty());
+  // A limit above what an unfiltered search scores does not change its answer.
+  ASSERT_OK_AND_ASSIGN(auto plain, index_->Search(query, {.k = 10}));
+  ASSERT_OK_AND_ASSIGN(auto plain_limited, index_->Search(query, {.k = 10, .max_scored = kCount}));
+  EXPECT_EQ(LabelsOf(plain), LabelsOf(plain_limited));
+}
+
 TEST_F(HnswIndexTest, PerQueryEfIsIsolatedBetweenConcurrentSearches) {
   const std::vector<float> queries = RandomVectors(40, kDim, 13);
   const auto run_all = [&](int ef) {

@@ -61,7 +61,9 @@ struct SearchHit {
 // How a search ran: what `explain` shows.
 struct SearchPlan {
   /// "index" (the vector index, unfiltered), "filtered-index" (the vector index restricted to the
-  /// filter's matches), "exact" (every match scored exactly), or "empty" (nothing matches).
+  /// filter's matches), "exact" (every match scored exactly), "filtered-index, then exact" (the
+  /// traversal gave up because the matches lie far from the query, and they were scored exactly),
+  /// or "empty" (nothing matches).
   std::string strategy;
   /// Documents the attribute index selected before any per-document check, and documents matching
   /// the whole filter. Both equal the collection's count without a filter.
