@@ -1,11 +1,14 @@
 #!/usr/bin/python3
-"""Converts Debian package stanzas (`apt-cache dumpavail`) to JSON lines for `ember embed --jsonl`.
+"""Converts Debian package stanzas (`apt-cache dumpavail`) to JSON lines for `ember DB import`.
 
 Each package becomes {"id": Package, "text": "Package: Description", "attributes": {"section",
 "priority", "installed_size"}}: the description is the short line followed by the long one (when
 the stanza has it), its lines joined by spaces. installed_size is Installed-Size in KiB (an int);
 attributes a stanza lacks are left out. A package listed more than once (several versions or
 architectures) keeps its first stanza. Standard library only.
+
+The lines carry no vectors: imported into a collection created with --model, the database embeds
+each text.
 
 Usage: apt-cache dumpavail | scripts/debian-packages-jsonl.py > packages.jsonl
 """

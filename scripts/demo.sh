@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Ember end to end on a fresh Debian machine: installs the build dependencies, builds the `ember`
-# command (Release, into build/), fetches the default text encoder, turns the descriptions of every
-# package Debian's archive offers (`apt-cache dumpavail`) into vectors, loads them into a collection
-# with attributes, and runs a few searches in plain English, with and without filters.
+# command (Release, into build/), fetches the default text encoder, creates a collection that embeds
+# its texts with it, imports the descriptions of every package Debian's archive offers
+# (`apt-cache dumpavail`) as text with attributes (the database embeds them), and runs a few
+# searches in plain English, with and without filters.
 # Everything it writes stays in build/, models/ and data/demo/ (all git-ignored). Run it as root or
 # with sudo available; about 5 minutes on 2 cores.
-# Usage: bash scripts/demo.sh
+# Usage: bash scripts/demo.sh        (BUILD_DIR=... builds elsewhere than build/)
 set -euo pipefail
 
 repo_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -17,14 +18,17 @@ step() { printf '\n== %s  (%ds)\n' "$1" $((SECONDS - started)); }
 step "installing build dependencies"
 bash scripts/install-deps.sh
 
-step "building ember (Release) into build/"
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release -DEMBER_BUILD_BENCH=OFF \
+build_dir=${BUILD_DIR:-$repo_root/build}
+step "building ember (Release) into ${build_dir#"$repo_root"/}"
+cmake -S . -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release -DEMBER_BUILD_BENCH=OFF \
   -DEMBER_BUILD_TESTS=OFF >/dev/null
-cmake --build build --target ember_cli
-ember=$repo_root/build/tools/ember
+cmake --build "$build_dir" --target ember_cli
+ember=$build_dir/tools/ember
 
 step "fetching the default text encoder into models/default"
 bash scripts/fetch-default-model.sh
+# `--model default` names models/default of this repository.
+export EMBER_MODELS_DIR=$repo_root/models
 
 step "listing Debian's packages"
 if [[ -z $(apt-cache dumpavail | head -c 1) ]]; then
@@ -37,25 +41,19 @@ mkdir -p "$data"
 apt-cache dumpavail | /usr/bin/python3 scripts/debian-packages-jsonl.py >"$data/packages.jsonl"
 head -n 2 "$data/packages.jsonl"
 
-step "embedding the package descriptions"
-"$ember" embed default --jsonl "$data/packages.jsonl" >"$data/packages-vectors.jsonl"
-echo "$(wc -l <"$data/packages-vectors.jsonl") vectors in data/demo/packages-vectors.jsonl"
-
-step "loading them into data/demo/packages.ember"
+step "loading them into data/demo/packages.ember (the database embeds each description)"
 db=$data/packages.ember
 rm -rf "$db"
-"$ember" "$db" create packages --dim 100 --index hnsw --m 16 --ef-construction 100 \
+"$ember" "$db" create packages --model default --index hnsw --m 16 --ef-construction 100 \
   --attribute section:string --attribute priority:string --attribute installed_size:int
-"$ember" "$db" import packages "$data/packages-vectors.jsonl" --no-sync
+"$ember" "$db" import packages "$data/packages.jsonl" --no-sync
 
-# search QUERY [FLAGS...]: embeds QUERY as a query and prints its 5 nearest packages.
+# search QUERY [FLAGS...]: the 5 packages nearest to QUERY (embedded with the collection's model).
 search() {
   local query=$1
   shift
   printf '\n-- "%s" %s\n' "$query" "$*"
-  local vector
-  vector=$("$ember" embed default --query "$query")
-  "$ember" "$db" search packages --vector "$vector" -k 5 "$@"
+  "$ember" "$db" search packages --text "$query" -k 5 "$@"
 }
 
 step "searching"

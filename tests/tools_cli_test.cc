@@ -12,9 +12,7 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <random>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -23,6 +21,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "nlohmann/json.hpp"
+#include "tools_cli_runner.h"
 
 namespace ember {
 namespace {
@@ -34,62 +33,20 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
 
-constexpr char kBinary[] = EMBER_BINARY_DIR "/tools/ember";
+using ::ember::testing::JsonLines;
+using ::ember::testing::Keys;
+using ::ember::testing::RunResult;
+using ::ember::testing::ShellQuote;
+using ::ember::testing::WriteFile;
+
+constexpr const char* kBinary = ::ember::testing::kEmberBinary;
 constexpr int kDimension = 8;
-
-struct RunResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-
-std::string ReadFile(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream contents;
-  contents << in.rdbuf();
-  return contents.str();
-}
-
-void WriteFile(const std::filesystem::path& path, const std::string& contents) {
-  std::ofstream(path, std::ios::binary) << contents;
-}
-
-// Single-quotes `arg` for /bin/sh.
-std::string ShellQuote(const std::string& arg) {
-  std::string quoted = "'";
-  for (char c : arg) {
-    if (c == '\'') {
-      quoted += "'\\''";
-    } else {
-      quoted += c;
-    }
-  }
-  return quoted + "'";
-}
-
-// Parses JSON lines; fails the test on a line that is not JSON.
-std::vector<json> JsonLines(const std::string& text) {
-  std::vector<json> lines;
-  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
-    json parsed = json::parse(line, nullptr, /*allow_exceptions=*/false);
-    EXPECT_FALSE(parsed.is_discarded()) << "not JSON: " << line;
-    lines.push_back(std::move(parsed));
-  }
-  return lines;
-}
 
 std::string VectorJson(const std::vector<float>& vector) {
   std::vector<std::string> parts;
   // %.9g prints every float exactly enough to read back the same float.
   for (float x : vector) parts.push_back(absl::StrFormat("%.9g", x));
   return absl::StrCat("[", absl::StrJoin(parts, ","), "]");
-}
-
-std::vector<std::string> Keys(const json& object) {
-  std::vector<std::string> keys;
-  for (const auto& [key, unused] : object.items()) keys.push_back(key);
-  std::sort(keys.begin(), keys.end());
-  return keys;
 }
 
 struct TestDocument {
@@ -119,44 +76,8 @@ double Score(ScoreMetric metric, const std::vector<float>& a, const std::vector<
   return -l2;
 }
 
-class CliTest : public ::testing::Test {
+class CliTest : public ::ember::testing::CliRunnerTest {
  protected:
-  void SetUp() override {
-    ASSERT_TRUE(std::filesystem::exists(kBinary))
-        << kBinary << " is missing: build the ember_cli target before the tests";
-    char pattern[] = "/tmp/ember_cli_test_XXXXXX";
-    ASSERT_NE(mkdtemp(pattern), nullptr);
-    dir_ = pattern;
-    db_ = (dir_ / "db").string();
-  }
-
-  void TearDown() override {
-    if (!dir_.empty()) std::filesystem::remove_all(dir_);
-  }
-
-  // Runs `ember args...` with `input` on standard input.
-  RunResult Ember(const std::vector<std::string>& args, const std::string& input = "") {
-    const std::filesystem::path in = dir_ / "stdin", out = dir_ / "stdout", err = dir_ / "stderr";
-    WriteFile(in, input);
-    std::string command = ShellQuote(kBinary);
-    for (const std::string& arg : args) absl::StrAppend(&command, " ", ShellQuote(arg));
-    absl::StrAppend(&command, " <", ShellQuote(in.string()), " >", ShellQuote(out.string()), " 2>",
-                    ShellQuote(err.string()));
-    const int status = std::system(command.c_str());
-    RunResult result;
-    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    result.out = ReadFile(out);
-    result.err = ReadFile(err);
-    return result;
-  }
-
-  // Writes `lines` to a file in the test folder and returns its path.
-  std::string WriteJsonLines(const std::string& name, const std::vector<std::string>& lines) {
-    const std::string path = (dir_ / name).string();
-    WriteFile(path, absl::StrCat(absl::StrJoin(lines, "\n"), "\n"));
-    return path;
-  }
-
   // `count` documents with seeded random vectors, imported into `collection` (created with
   // `flags`).
   std::vector<TestDocument> CreateAndImport(const std::string& collection, int count,
@@ -186,18 +107,6 @@ class CliTest : public ::testing::Test {
     EXPECT_THAT(imported.out, HasSubstr(absl::StrCat("imported ", count, " documents")));
     return documents;
   }
-
-  // Document count as `ember DB stats COLL --json` reports it.
-  int64_t StoredCount(const std::string& collection) {
-    const RunResult stats = Ember({db_, "stats", collection, "--json"});
-    EXPECT_EQ(stats.exit_code, 0) << stats.err;
-    const std::vector<json> lines = JsonLines(stats.out);
-    if (lines.size() != 1) return -1;
-    return lines[0].value("documents", int64_t{-1});
-  }
-
-  std::filesystem::path dir_;
-  std::string db_;
 };
 
 struct MetricCase {
@@ -478,7 +387,7 @@ TEST_F(CliTest, UsageErrorsExitWithTwo) {
       {},
       {db_},
       {db_, "frobnicate"},
-      {db_, "create", "other"},                  // missing --dim
+      {db_, "create", "other"},                  // missing --model or --dim
       {db_, "create", "other", "--dim", "two"},  // bad number
       {db_, "create", "other", "--dim", "2", "--metric", "manhattan"},
       {db_, "create", "other", "--dim", "2", "--index", "flat", "--m", "16"},
@@ -597,7 +506,7 @@ TEST_F(CliTest, HelpExitsWithZero) {
   RunResult result = Ember({"--help"});
   EXPECT_EQ(result.exit_code, 0);
   for (const char* verb :
-       {"create", "import", "search", "get", "delete", "stats", "collections", "drop"}) {
+       {"create", "import", "search", "get", "delete", "stats", "collections", "drop", "eval"}) {
     EXPECT_THAT(result.out, HasSubstr(verb));
   }
   result = Ember({db_, "--help"});

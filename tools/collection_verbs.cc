@@ -11,6 +11,7 @@
 #include "ember/status.h"
 #include "nlohmann/json.hpp"
 #include "tools/cli_args.h"
+#include "tools/models_dir.h"
 #include "tools/output.h"
 #include "tools/verbs.h"
 
@@ -56,13 +57,40 @@ absl::StatusOr<AttributeSpec> ParseAttributeFlag(const std::string& value) {
   return attribute;
 }
 
+// The flags that only mean something with --model.
+constexpr const char* kEncoderOnlyFlags[] = {"query-model", "query-prompt", "document-prompt",
+                                             "truncate-dim"};
+
+// The encoder the create flags ask for: none without --model. UsageError for an encoder flag
+// given without --model.
+absl::StatusOr<std::optional<EncoderSpec>> EncoderFromFlags(const ParsedArgs& args) {
+  std::optional<std::string> model = args.GetString("model");
+  if (!model) {
+    for (const char* flag : kEncoderOnlyFlags) {
+      if (args.Has(flag)) return UsageError(absl::StrCat("--", flag, " applies with --model only"));
+    }
+    return std::nullopt;
+  }
+  EncoderSpec encoder{.model = *std::move(model),
+                      .query_model = args.GetString("query-model").value_or(""),
+                      .query_prompt = args.GetString("query-prompt"),
+                      .document_prompt = args.GetString("document-prompt"),
+                      .truncate_dim = args.GetInteger("truncate-dim").value_or(0)};
+  return encoder;
+}
+
 absl::Status RunCreate(const Invocation& invocation) {
   const ParsedArgs& args = invocation.args;
   CollectionSpec spec;
   spec.name = args.positionals()[0];
+  EMBER_ASSIGN_OR_RETURN(spec.encoder, EncoderFromFlags(args));
   std::optional<int> dimension = args.GetInteger("dim");
-  if (!dimension) return UsageError("missing --dim N (the vectors' number of components)");
-  spec.dimension = *dimension;
+  if (!dimension && !spec.encoder) {
+    return UsageError(
+        "missing --model MODEL (to embed texts) or --dim N (the vectors' number of components)");
+  }
+  // With a model, 0 stands for the model's dimension; a given --dim is checked against it.
+  spec.dimension = dimension.value_or(0);
   if (auto name = args.GetString("metric")) {
     EMBER_ASSIGN_OR_RETURN(spec.metric, ParseFlagValue(ParseMetric(*name), "--metric"));
   }
@@ -82,17 +110,27 @@ absl::Status RunCreate(const Invocation& invocation) {
     EMBER_ASSIGN_OR_RETURN(AttributeSpec attribute, ParseAttributeFlag(value));
     spec.attributes.push_back(std::move(attribute));
   }
-  // Checked before opening so that a bad spec does not create an empty database folder.
+  // Checked before opening so that a bad spec, or a model that is not there, does not create an
+  // empty database folder.
   EMBER_RETURN_IF_ERROR(ValidateCollectionSpec(spec));
+  const std::string models_dir = FindModelsDir();
+  if (spec.encoder) {
+    for (const std::string* model : {&spec.encoder->model, &spec.encoder->query_model}) {
+      if (!model->empty()) {
+        EMBER_RETURN_IF_ERROR(ResolveModelName(*model, models_dir).status());
+      }
+    }
+  }
 
-  EMBER_ASSIGN_OR_RETURN(auto database, OpenDatabase(invocation, {.create_if_missing = true}));
+  EMBER_ASSIGN_OR_RETURN(auto database, OpenDatabase(invocation, {.create_if_missing = true,
+                                                                  .models_dir = models_dir}));
   EMBER_ASSIGN_OR_RETURN(auto collection, database->CreateCollection(spec));
   const CollectionSpec& created = collection->spec();
-  PrintResult(
-      stdout, invocation.format,
+  std::string message =
       absl::StrCat("created collection \"", created.name, "\": dimension ", created.dimension, ", ",
-                   MetricName(created.metric), ", ", DescribeIndex(created.index)),
-      SpecToJson(created));
+                   MetricName(created.metric), ", ", DescribeIndex(created.index));
+  if (created.encoder) absl::StrAppend(&message, ", ", DescribeEncoder(*created.encoder));
+  PrintResult(stdout, invocation.format, message, SpecToJson(created));
   return absl::OkStatus();
 }
 
@@ -135,6 +173,11 @@ absl::Status RunStats(const Invocation& invocation) {
 }
 
 constexpr FlagSpec kCreateFlags[] = {
+    {"model"},
+    {"query-model"},
+    {"query-prompt"},
+    {"document-prompt"},
+    {"truncate-dim", FlagKind::kInteger},
     {"dim", FlagKind::kInteger},
     {"metric"},
     {"index"},
@@ -149,10 +192,22 @@ constexpr FlagSpec kCreateFlags[] = {
 constexpr Verb kCollectionVerbs[] = {
     {.name = "create",
      .positionals = "COLL",
-     .flag_synopsis = "--dim N [--metric cosine|ip|l2] [--index hnsw|ivf|flat] [index options]\n"
-         "       [--attribute NAME:TYPE[:noindex]]...",
+     .flag_synopsis =
+         "(--model MODEL [model options] | --dim N) [--metric cosine|ip|l2]\n"
+         "       [--index hnsw|ivf|flat] [index options] [--attribute NAME:TYPE[:noindex]]...",
      .summary = "create a collection (and the database folder when missing)",
-     .details = "  --dim N               components per vector (required)\n"
+     .details = "  --model MODEL         embed texts with this model: imported lines may be texts\n"
+                "                        without vectors, and `search --text` embeds the query.\n"
+                "                        A model folder, ORG/NAME[@REV] of a model `ember model\n"
+                "                        pull` fetched, or a name in the models folder: `default`\n"
+                "                        is models/default of the repository ($EMBER_MODELS_DIR\n"
+                "                        overrides the folder). Later opens check it is unchanged.\n"
+                "  --query-model MODEL   embed queries with another model of the same space\n"
+                "  --query-prompt P      text put before each query (default: the model's)\n"
+                "  --document-prompt P   text put before each document (default: the model's)\n"
+                "  --truncate-dim N      keep the first N components (Matryoshka models)\n"
+                "  --dim N               components per vector: required without --model; with it,\n"
+                "                        checked against the model's\n"
                 "  --metric M            cosine (default), ip (inner product) or l2\n"
                 "  --index K             hnsw (default), ivf or flat (exact)\n"
                 "  --m N                 hnsw: neighbours per node (default 32)\n"
@@ -195,6 +250,7 @@ std::span<const Verb> CollectionVerbs() { return kCollectionVerbs; }
 absl::StatusOr<std::unique_ptr<Database>> OpenDatabase(const Invocation& invocation,
                                                        DatabaseOptions options) {
   options.read_only = invocation.read_only;
+  if (options.models_dir.empty()) options.models_dir = FindModelsDir();
   auto database = Database::Open(invocation.database_path, options);
   if (database.ok()) return database;
   const std::string& path = invocation.database_path;
@@ -206,7 +262,7 @@ absl::StatusOr<std::unique_ptr<Database>> OpenDatabase(const Invocation& invocat
     case absl::StatusCode::kNotFound:
       return WithHint(database.status(),
                       absl::StrCat("check the path, or create the database with `ember ", path,
-                                   " create COLL --dim N`"));
+                                   " create COLL --model MODEL` (or --dim N)"));
     default:
       return database.status();
   }

@@ -122,7 +122,7 @@ absl::StatusOr<std::vector<float>> VectorFromJson(const json& value, absl::strin
   return vector;
 }
 
-absl::StatusOr<Document> DocumentFromJson(const json& value, int dimension) {
+absl::StatusOr<Document> DocumentFromJson(const json& value, const LineRules& rules) {
   if (!value.is_object()) {
     return absl::InvalidArgumentError(absl::StrCat("expected a JSON object, ", Got(value)));
   }
@@ -152,10 +152,10 @@ absl::StatusOr<Document> DocumentFromJson(const json& value, int dimension) {
   if (!text.ok()) return text.status();
   auto title = OptionalStringFromJson(value, "title");
   if (!title.ok()) return title.status();
-  if (*title && *text) {
+  if (*title && !(*title)->empty() && *text) {
     document.text = absl::StrCat(**title, " ", **text);
   } else {
-    document.text = *title ? *std::move(title) : *std::move(text);
+    document.text = *text ? *std::move(text) : *title;
   }
 
   if (auto it = value.find("attributes"); it != value.end()) {
@@ -169,15 +169,30 @@ absl::StatusOr<Document> DocumentFromJson(const json& value, int dimension) {
       document.attributes.emplace(name, *std::move(converted));
     }
   }
+  if (*title && !(*title)->empty()) {
+    // Kept as an attribute so that it can be shown with results, filtered on, and put in front of
+    // each chunk (`import --situated`).
+    if (!document.attributes.emplace("title", **title).second) {
+      return FieldError("title", "given both as a field and as the attribute \"title\"; use one");
+    }
+  }
 
   auto it = value.find("vector");
-  if (it == value.end()) return absl::InvalidArgumentError("missing field \"vector\"");
+  if (it == value.end() || (it->is_null() && rules.embeds_text)) {
+    if (!rules.embeds_text) return absl::InvalidArgumentError("missing field \"vector\"");
+    if (!document.text || document.text->empty()) {
+      return absl::InvalidArgumentError(
+          "no \"vector\" and no text for the collection's model to embed (give a non-empty "
+          "\"text\")");
+    }
+    return document;
+  }
   auto vector = VectorFromJson(*it, "vector");
   if (!vector.ok()) return vector.status();
-  if (vector->size() != static_cast<size_t>(dimension)) {
+  if (vector->size() != static_cast<size_t>(rules.dimension)) {
     return FieldError("vector",
                       absl::StrCat("has ", vector->size(),
-                                   " components; the collection's dimension is ", dimension));
+                                   " components; the collection's dimension is ", rules.dimension));
   }
   document.vector = *std::move(vector);
   return document;

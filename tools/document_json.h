@@ -3,8 +3,8 @@
 //
 // A document is {"id": "...", "text": "...", "attributes": {...}, "vector": [...]}. Reading also
 // accepts BEIR corpus lines {"_id": "...", "title": "...", "text": "...", "metadata": {...}}: the
-// id comes from
-// "_id", the text is title + " " + text when both are present, and "metadata" is ignored.
+// id comes from "_id", the text is title + " " + text (just the text when the title is empty, as
+// eval::DocumentText), the title is also kept as the attribute "title", and "metadata" is ignored.
 // Attribute values map to ember::Value: null, true/false, integers (int64), other numbers (double),
 // strings, and arrays of strings. Nested objects and arrays holding anything but strings are
 // errors.
@@ -32,13 +32,23 @@ absl::StatusOr<nlohmann::json> ParseJson(absl::string_view text);
 absl::StatusOr<std::vector<float>> VectorFromJson(const nlohmann::json& json,
                                                   absl::string_view field);
 
-// Converts a JSON object (one line of an import file) to a Document whose vector has exactly
-// `dimension` components. InvalidArgument naming the JSON field for: a value that is not an object,
-// a missing, empty, over-long or non-string id, both "id" and "_id", a text or title that is not a
-// string or null, attributes that are not an object, have an empty name or hold a value that is not
-// an attribute value, a missing or invalid vector (see VectorFromJson) or one of the wrong
-// dimension, an unknown field.
-absl::StatusOr<Document> DocumentFromJson(const nlohmann::json& json, int dimension);
+// What a collection requires of an import line.
+struct LineRules {
+  /// The collection's dimension: a given vector must have exactly this many components.
+  int dimension = 0;
+  /// The collection embeds texts (it has an encoder): a line may leave out "vector" when it has a
+  /// non-empty text, which the database embeds.
+  bool embeds_text = false;
+};
+
+// Converts a JSON object (one line of an import file) to a Document. InvalidArgument naming the
+// JSON field for: a value that is not an object, a missing, empty, over-long or non-string id,
+// both "id" and "_id", a text or title that is not a string or null, attributes that are not an
+// object, have an empty name or hold a value that is not an attribute value, a title given both as
+// a field and as the attribute "title", an invalid vector (see VectorFromJson) or one of the wrong
+// dimension, a missing vector (unless rules.embeds_text and the line has a non-empty text), an
+// unknown field.
+absl::StatusOr<Document> DocumentFromJson(const nlohmann::json& json, const LineRules& rules);
 
 // Output uses ordered_json so that objects print their keys in a fixed, meaningful order ("id"
 // first).

@@ -3,6 +3,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -10,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "embed/encoder.h"
 #include "ember/database.h"
 #include "ember/filter.h"
 #include "ember/status.h"
@@ -17,6 +19,7 @@
 #include "tools/cli_args.h"
 #include "tools/document_json.h"
 #include "tools/jsonl_import.h"
+#include "tools/models_dir.h"
 #include "tools/output.h"
 #include "tools/verbs.h"
 
@@ -27,33 +30,88 @@ using json = nlohmann::ordered_json;
 
 // Large enough for any sensible batch, small enough that one batch's documents fit in memory.
 constexpr int kMaxBatchSize = 1000000;
+// The default batch when the database embeds the texts: embedding dominates the cost of a batch,
+// so smaller batches cost nothing and let the progress bar move every few seconds.
+constexpr int kEmbeddingBatchSize = 256;
+
+// The chunking `import` flags ask for, without its token counter; none without --chunk-tokens.
+// UsageError for --overlap or --situated without --chunk-tokens and for values out of range.
+absl::StatusOr<std::optional<ChunkingOptions>> ChunkingFromFlags(const ParsedArgs& args) {
+  const std::optional<int> max_tokens = args.GetInteger("chunk-tokens");
+  if (!max_tokens) {
+    for (const char* flag : {"overlap", "situated"}) {
+      if (args.Has(flag)) {
+        return UsageError(absl::StrCat("--", flag, " applies with --chunk-tokens only"));
+      }
+    }
+    return std::nullopt;
+  }
+  ChunkingOptions chunking{.situated = args.Has("situated")};
+  chunking.chunk.max_tokens = *max_tokens;
+  // An eighth of the budget, like the chunker's own default (32 of 256).
+  chunking.chunk.overlap_tokens = args.GetInteger("overlap").value_or(*max_tokens / 8);
+  if (chunking.chunk.max_tokens < 1) {
+    return UsageError(absl::StrCat("--chunk-tokens must be at least 1, got ", *max_tokens));
+  }
+  if (chunking.chunk.overlap_tokens < 0 || chunking.chunk.overlap_tokens >= *max_tokens) {
+    return UsageError(absl::StrCat("--overlap must be in [0, --chunk-tokens), got ",
+                                   chunking.chunk.overlap_tokens));
+  }
+  return chunking;
+}
+
+// Sets chunking.count_tokens to count as `collection`'s document model does, loading the model
+// resolved as the database resolves it. FailedPrecondition on a collection without an encoder;
+// the model's loading errors.
+absl::Status LoadTokenCounter(const Collection& collection, ChunkingOptions& chunking) {
+  const CollectionSpec& spec = collection.spec();
+  if (!spec.encoder) {
+    return WithHint(absl::FailedPreconditionError(absl::StrCat(
+                        "collection \"", spec.name,
+                        "\" has no encoder: chunks are texts for the collection's model to embed")),
+                    "create the collection with --model MODEL to import chunked texts");
+  }
+  EMBER_ASSIGN_OR_RETURN(const std::string folder,
+                         ResolveModelName(spec.encoder->model, FindModelsDir()));
+  EMBER_ASSIGN_OR_RETURN(std::shared_ptr<const embed::Encoder> encoder, embed::LoadEncoder(folder));
+  chunking.count_tokens = [encoder](std::string_view text) { return encoder->CountTokens(text); };
+  return absl::OkStatus();
+}
 
 absl::Status RunImport(const Invocation& invocation) {
   const ParsedArgs& args = invocation.args;
-  ImportOptions options;
-  options.batch_size = args.GetInteger("batch").value_or(options.batch_size);
-  if (options.batch_size < 1 || options.batch_size > kMaxBatchSize) {
-    return UsageError(
-        absl::StrCat("--batch must be in [1, ", kMaxBatchSize, "], got ", options.batch_size));
+  if (std::optional<int> batch = args.GetInteger("batch");
+      batch && (*batch < 1 || *batch > kMaxBatchSize)) {
+    return UsageError(absl::StrCat("--batch must be in [1, ", kMaxBatchSize, "], got ", *batch));
   }
+  ImportOptions options;
+  EMBER_ASSIGN_OR_RETURN(options.chunking, ChunkingFromFlags(args));
   const std::string& name = args.positionals()[0];
   const std::string& path = args.positionals()[1];
   EMBER_ASSIGN_OR_RETURN(
       auto database,
       OpenDatabase(invocation, {.create_if_missing = false, .sync_writes = !args.Has("no-sync")}));
   EMBER_ASSIGN_OR_RETURN(auto collection, OpenCollection(invocation, *database, name));
+  if (collection->spec().encoder) options.batch_size = kEmbeddingBatchSize;
+  options.batch_size = args.GetInteger("batch").value_or(options.batch_size);
+  if (options.chunking) {
+    EMBER_RETURN_IF_ERROR(LoadTokenCounter(*collection, *options.chunking));
+  }
 
   const ImportReport report = ImportJsonLines(path, *collection, options);
   json summary = {{"collection", name},
                   {"imported", report.imported},
                   {"lines", report.lines_read},
                   {"seconds", report.seconds}};
+  if (options.chunking) summary["chunks"] = report.stored;
   if (report.status.ok()) {
     const double rate =
         report.seconds > 0 ? static_cast<double>(report.imported) / report.seconds : 0;
+    const std::string chunks =
+        options.chunking ? absl::StrCat(" as ", report.stored, " chunks") : "";
     PrintResult(stdout, invocation.format,
-                absl::StrFormat("imported %d document%s into \"%s\" in %.1fs (%.0f docs/s)",
-                                report.imported, report.imported == 1 ? "" : "s", name,
+                absl::StrFormat("imported %d document%s%s into \"%s\" in %.1fs (%.0f docs/s)",
+                                report.imported, report.imported == 1 ? "" : "s", chunks, name,
                                 report.seconds, rate),
                 summary);
     return absl::OkStatus();
@@ -93,15 +151,23 @@ absl::StatusOr<HitFields> ParseHitFields(const std::string& list) {
 absl::Status RunSearch(const Invocation& invocation) {
   const ParsedArgs& args = invocation.args;
   std::optional<std::string> vector_text = args.GetString("vector");
-  if (!vector_text) return UsageError("missing --vector '[x, y, ...]' (the query vector)");
+  std::optional<std::string> query_text = args.GetString("text");
+  if (vector_text && query_text) return UsageError("give either --text or --vector, not both");
+  if (!vector_text && !query_text) {
+    return UsageError("missing --text \"...\" (a query to embed) or --vector '[x, y, ...]'");
+  }
   SearchRequest request;
-  {
+  if (query_text) {
+    if (query_text->empty()) return UsageError("--text is empty");
+    request.text = *std::move(query_text);
+  } else {
     auto parsed = ParseJson(*vector_text);
     if (!parsed.ok()) return UsageError(absl::StrCat("--vector: ", parsed.status().message()));
     auto vector = VectorFromJson(*parsed, "--vector");
     if (!vector.ok()) return UsageError(vector.status().message());
     request.vector = *std::move(vector);
   }
+  request.group_by = args.GetString("group-by").value_or("");
   request.k = args.GetInteger("k").value_or(request.k);
   request.ef_search = args.GetInteger("ef-search").value_or(request.ef_search);
   request.nprobe = args.GetInteger("nprobe").value_or(request.nprobe);
@@ -120,6 +186,12 @@ absl::Status RunSearch(const Invocation& invocation) {
   EMBER_ASSIGN_OR_RETURN(auto database, OpenDatabase(invocation, {.create_if_missing = false}));
   EMBER_ASSIGN_OR_RETURN(auto collection,
                          OpenCollection(invocation, *database, args.positionals()[0]));
+  if (!request.text.empty() && !collection->spec().encoder) {
+    return WithHint(
+        absl::FailedPreconditionError(absl::StrCat("collection \"", collection->spec().name,
+                                                   "\" has no encoder to embed --text")),
+        "search it with --vector '[x, y, ...]', or create a collection with --model MODEL");
+  }
   EMBER_ASSIGN_OR_RETURN(SearchResponse response, collection->Search(request));
   PrintSearchHits(stdout, invocation.format, response.hits, fields);
   if (args.Has("explain")) PrintSearchPlan(stdout, invocation.format, response.plan);
@@ -162,10 +234,15 @@ absl::Status RunDelete(const Invocation& invocation) {
 constexpr FlagSpec kImportFlags[] = {
     {"batch", FlagKind::kInteger},
     {"no-sync", FlagKind::kSwitch},
+    {"chunk-tokens", FlagKind::kInteger},
+    {"overlap", FlagKind::kInteger},
+    {"situated", FlagKind::kSwitch},
 };
 
 constexpr FlagSpec kSearchFlags[] = {
+    {"text"},
     {"vector"},
+    {"group-by"},
     {"k", FlagKind::kInteger, 'k'},
     {"ef-search", FlagKind::kInteger},
     {"nprobe", FlagKind::kInteger},
@@ -177,34 +254,50 @@ constexpr FlagSpec kSearchFlags[] = {
 constexpr Verb kDocumentVerbs[] = {
     {.name = "import",
      .positionals = "COLL FILE",
-     .flag_synopsis = "[--batch 1000] [--no-sync]",
+     .flag_synopsis = "[--batch N] [--no-sync] [--chunk-tokens N [--overlap M] [--situated]]",
      .summary = "load documents from a JSON-lines file (\"-\": standard input)",
      .details =
          "Each line is {\"id\", \"text\", \"attributes\", \"vector\"}, or a BEIR corpus line\n"
-         "{\"_id\", \"title\", \"text\"}. Attributes are null, booleans, numbers, strings or "
-         "lists\n"
-         "of strings. Documents are written in atomic batches; a bad line stops the import,\n"
-         "reported as FILE:LINE, and nothing of its batch is written.\n"
-         "  --batch N     documents per atomic batch (default 1000)\n"
-         "  --no-sync     do not sync each batch to disk: faster; a power loss may drop the\n"
-         "                last batches (never part of one)\n",
+         "{\"_id\", \"title\", \"text\"} (text = title + \" \" + text; the title is also kept as\n"
+         "the attribute \"title\"). On a collection created with --model, a line may leave out\n"
+         "\"vector\": the database embeds its text. Attributes are null, booleans, numbers,\n"
+         "strings or lists of strings. Documents are written in atomic batches; a bad line\n"
+         "stops the import, reported as FILE:LINE, and nothing of its batch is written.\n"
+         "  --batch N          documents per atomic batch (default 1000; 256 when the\n"
+         "                     collection embeds the texts)\n"
+         "  --no-sync          do not sync each batch to disk: faster; a power loss may drop\n"
+         "                     the last batches (never part of one)\n"
+         "  --chunk-tokens N   store each document as chunks of at most N tokens of the\n"
+         "                     collection's model, cut at sentence ends: ids ID#0, ID#1, ...\n"
+         "                     with the attributes parent_id, chunk_index, chunk_begin and\n"
+         "                     chunk_end (byte offsets into the document's text) besides the\n"
+         "                     document's own. Search them with --group-by parent_id.\n"
+         "                     Re-importing a document that now has fewer chunks leaves its\n"
+         "                     old extra chunks in place.\n"
+         "  --overlap M        tokens repeated between neighbouring chunks (default N/8)\n"
+         "  --situated         put the title in front of every chunk (title + newline +\n"
+         "                     chunk), so that each is embedded knowing its document\n",
      .flags = kImportFlags,
      .run = RunImport},
     {.name = "search",
      .positionals = "COLL",
      .flag_synopsis =
-         "--vector '[x, y, ...]' [-k 10] [--filter EXPR] [--explain] [--ef-search N]\n"
-         "       [--nprobe N] [--fields F,...]",
-     .summary = "the documents nearest to a vector, best first",
-     .details = "  --vector V      the query: a JSON array of numbers (required)\n"
-                "  -k N            number of results (default 10)\n"
-                "  --filter EXPR   only documents whose attributes match, e.g.\n"
-                "                  \"year >= 2015 AND (genre = 'drama' OR tags CONTAINS 'x')\"\n"
-                "  --explain       also print how the search ran (strategy, candidates, ...)\n"
-                "  --ef-search N   hnsw: candidates for this query (default: the collection's)\n"
-                "  --nprobe N      ivf: lists visited for this query (default: the collection's)\n"
-                "  --fields F,...  of id, score, distance, text, attributes, vector\n"
-                "                  (default id,score,text,attributes)\n",
+         "--text \"...\" | --vector '[x, y, ...]' [-k 10] [--filter EXPR] [--group-by ATTR]\n"
+         "       [--explain] [--ef-search N] [--nprobe N] [--fields F,...]",
+     .summary = "the documents nearest to a text or a vector, best first",
+     .details = "  --text T         the query as text, embedded with the collection's query model\n"
+                "                   (collections created with --model)\n"
+                "  --vector V       the query as a JSON array of numbers\n"
+                "  -k N             number of results (default 10)\n"
+                "  --filter EXPR    only documents whose attributes match, e.g.\n"
+                "                   \"year >= 2015 AND (genre = 'drama' OR tags CONTAINS 'x')\"\n"
+                "  --group-by ATTR  one result per value of ATTR, the best of each (e.g. the best\n"
+                "                   chunk of each document: --group-by parent_id); k counts groups\n"
+                "  --explain        also print how the search ran (strategy, candidates, ...)\n"
+                "  --ef-search N    hnsw: candidates for this query (default: the collection's)\n"
+                "  --nprobe N       ivf: lists visited for this query (default: the collection's)\n"
+                "  --fields F,...   of id, score, distance, text, attributes, vector\n"
+                "                   (default id,score,text,attributes)\n",
      .flags = kSearchFlags,
      .run = RunSearch},
     {.name = "get",

@@ -1,14 +1,11 @@
 // The verb without a database: `ember embed MODEL`, which turns texts into vectors with the
 // in-process encoder (embed/), for `ember DB search --vector` and `ember DB import`.
 #include <cstdio>
-#include <cstdlib>
-#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <string>
-#include <system_error>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -20,6 +17,7 @@
 #include "nlohmann/json.hpp"
 #include "tools/cli_args.h"
 #include "tools/document_json.h"
+#include "tools/models_dir.h"
 #include "tools/output.h"
 #include "tools/verbs.h"
 
@@ -31,28 +29,6 @@ using json = nlohmann::ordered_json;
 // Lines embedded per Encoder::Embed call in --jsonl mode: large enough to keep the encoder busy,
 // small enough that a batch's lines stay a few megabytes.
 constexpr size_t kJsonlBatchLines = 256;
-
-constexpr char kDefaultModelName[] = "default";
-
-// Where `ember embed default` finds its model: $EMBER_MODELS_DIR/default, or models/default in the
-// repository the running program was built in (<repo>/build*/tools/ember). NotFound with a hint
-// when neither holds it.
-absl::StatusOr<std::string> DefaultModelDir() {
-  if (const char* models = std::getenv("EMBER_MODELS_DIR"); models != nullptr && *models != '\0') {
-    return (std::filesystem::path(models) / kDefaultModelName).string();
-  }
-  std::error_code error;
-  const std::filesystem::path program = std::filesystem::read_symlink("/proc/self/exe", error);
-  if (!error) {
-    // <repo>/build*/tools/ember: the repository is three levels up from the program.
-    const std::filesystem::path candidate =
-        program.parent_path().parent_path().parent_path() / "models" / kDefaultModelName;
-    if (std::filesystem::is_directory(candidate, error)) return candidate.string();
-  }
-  return WithHint(absl::NotFoundError("the default model was not found"),
-                  "run scripts/fetch-default-model.sh, or set EMBER_MODELS_DIR to the folder "
-                  "holding default/");
-}
 
 // The text a JSON-lines line gives to embed, by document_json.h's rule: "text", or BEIR's
 // title + " " + text. InvalidArgument naming `where` when there is no non-empty string text.
@@ -137,13 +113,10 @@ absl::Status RunEmbed(const Invocation& invocation) {
   if (jsonl && !texts.empty()) return UsageError("give either TEXT arguments or --jsonl FILE");
   if (!jsonl && texts.empty()) return UsageError("missing TEXT (or --jsonl FILE)");
 
-  std::string model_dir = positionals[0];
-  if (model_dir == kDefaultModelName) {
-    EMBER_ASSIGN_OR_RETURN(model_dir, DefaultModelDir());
-  } else {
-    // A folder, or a hub id that `ember model pull` put in the Hugging Face cache: no network.
-    EMBER_ASSIGN_OR_RETURN(model_dir, embed::ResolveModel(model_dir));
-  }
+  // A folder, a name in the models folder ("default"), or a hub id that `ember model pull` put in
+  // the Hugging Face cache: resolved as collections resolve it, without network.
+  EMBER_ASSIGN_OR_RETURN(const std::string model_dir,
+                         ResolveModelName(positionals[0], FindModelsDir()));
   EMBER_ASSIGN_OR_RETURN(std::unique_ptr<embed::Encoder> encoder, embed::LoadEncoder(model_dir));
   const embed::EmbedRole role =
       args.Has("query") ? embed::EmbedRole::kQuery : embed::EmbedRole::kDocument;

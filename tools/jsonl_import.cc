@@ -9,8 +9,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
 #include <unordered_map>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -18,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "ember/document.h"
+#include "ember/status.h"
 #include "tools/document_json.h"
 #include "tools/progress_bar.h"
 
@@ -28,12 +33,19 @@ namespace {
 struct Batch {
   std::vector<Document> documents;
   std::vector<int64_t> lines;
+  // The ids of `documents`, and, when chunking, of the documents they were cut from: a parent
+  // given twice in a batch is named as such rather than by its first chunk's id.
   std::unordered_map<std::string, int64_t> line_of_id;
+  std::unordered_map<std::string, int64_t> line_of_parent;
+  // Input documents the batch holds (chunks count once, as their parent).
+  int64_t inputs = 0;
 
   void Clear() {
     documents.clear();
     lines.clear();
     line_of_id.clear();
+    line_of_parent.clear();
+    inputs = 0;
   }
 };
 
@@ -79,7 +91,90 @@ int64_t LineNamedBy(const absl::Status& status, const Batch& batch) {
   return 0;
 }
 
+// Adds `documents`, all from `line_number`, to `batch`. InvalidArgument, leaving the batch
+// unchanged, when an id is already in it.
+absl::Status AddToBatch(std::vector<Document> documents, int64_t line_number, Batch& batch) {
+  for (size_t i = 0; i < documents.size(); ++i) {
+    auto [it, inserted] = batch.line_of_id.emplace(documents[i].id, line_number);
+    if (!inserted) {
+      const int64_t other_line = it->second;
+      for (size_t j = 0; j < i; ++j) batch.line_of_id.erase(documents[j].id);
+      return absl::InvalidArgumentError(
+          absl::StrCat("id \"", documents[i].id, "\" is already on line ", other_line,
+                       ", in the same batch; ids must be unique within a batch"));
+    }
+  }
+  for (Document& document : documents) {
+    batch.documents.push_back(std::move(document));
+    batch.lines.push_back(line_number);
+  }
+  ++batch.inputs;
+  return absl::OkStatus();
+}
+
+// Reads `attributes[name]` when it is a non-empty string.
+std::optional<std::string> StringAttribute(const Attributes& attributes, const char* name) {
+  const auto it = attributes.find(name);
+  if (it == attributes.end()) return std::nullopt;
+  const std::string* value = std::get_if<std::string>(&it->second);
+  if (value == nullptr || value->empty()) return std::nullopt;
+  return *value;
+}
+
 }  // namespace
+
+absl::StatusOr<std::vector<Document>> ChunkDocument(const Document& parent,
+                                                    const ChunkingOptions& options) {
+  if (!parent.vector.empty()) {
+    return absl::InvalidArgumentError(
+        "the line has a vector: only texts can be chunked (leave the vector out, the database "
+        "embeds each chunk)");
+  }
+  for (const char* name :
+       {kParentIdAttribute, kChunkIndexAttribute, kChunkBeginAttribute, kChunkEndAttribute}) {
+    if (parent.attributes.contains(name)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "attributes.", name, ": the name is reserved for the chunks' own attributes"));
+    }
+  }
+  const std::string text = parent.text.value_or("");
+  // With --situated the title goes in front of every chunk, so it need not be in the first one
+  // as well: chunk what follows it when the text starts with it (BEIR's title + " " + text).
+  std::optional<std::string> title;
+  size_t body_begin = 0;
+  if (options.situated) {
+    title = StringAttribute(parent.attributes, "title");
+    if (title && text.size() > title->size() && absl::StartsWith(text, *title) &&
+        text[title->size()] == ' ') {
+      body_begin = title->size() + 1;
+    }
+  }
+  EMBER_ASSIGN_OR_RETURN(std::vector<embed::Chunk> chunks,
+                         embed::ChunkText(std::string_view(text).substr(body_begin),
+                                          options.count_tokens, options.chunk));
+  if (chunks.empty()) {
+    return absl::InvalidArgumentError("no text to chunk (give a non-empty \"text\")");
+  }
+  const std::string last_id = absl::StrCat(parent.id, "#", chunks.size() - 1);
+  if (last_id.size() > kMaxDocumentIdBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the chunk id \"", last_id.substr(0, 64), "...\" has ", last_id.size(),
+                     " bytes; the limit is ", kMaxDocumentIdBytes, " (shorten the id)"));
+  }
+  std::vector<Document> documents;
+  documents.reserve(chunks.size());
+  for (embed::Chunk& chunk : chunks) {
+    Document document{.id = absl::StrCat(parent.id, "#", chunk.index),
+                      .attributes = parent.attributes};
+    document.text = title ? absl::StrCat(*title, "\n", chunk.text) : std::move(chunk.text);
+    document.attributes[kParentIdAttribute] = parent.id;
+    document.attributes[kChunkIndexAttribute] = int64_t{chunk.index};
+    document.attributes[kChunkBeginAttribute] = static_cast<int64_t>(body_begin + chunk.begin);
+    document.attributes[kChunkEndAttribute] = static_cast<int64_t>(body_begin + chunk.end);
+    documents.push_back(std::move(document));
+  }
+  return documents;
+}
 
 ImportReport ImportJsonLines(const std::string& path, Collection& collection,
                              const ImportOptions& options) {
@@ -102,8 +197,13 @@ ImportReport ImportJsonLines(const std::string& path, Collection& collection,
   }
   ProgressBar progress(stderr, total_bytes, isatty(fileno(stderr)) == 1);
 
-  const int dimension = collection.spec().dimension;
+  const LineRules rules{.dimension = collection.spec().dimension,
+                        .embeds_text = collection.spec().encoder.has_value()};
   Batch batch;
+  int64_t bytes_read = 0;
+  // Input bytes of the committed batches: the bar shows what is in the collection, not what was
+  // read ahead of the encoder.
+  int64_t bytes_committed = 0;
   auto commit = [&]() -> absl::Status {
     if (batch.documents.empty()) return absl::OkStatus();
     absl::Status status = collection.Upsert(batch.documents);
@@ -115,13 +215,18 @@ ImportReport ImportJsonLines(const std::string& path, Collection& collection,
                     : absl::StrCat(name, ":", batch.lines.front(), "-", batch.lines.back());
       return absl::Status(status.code(), absl::StrCat(where, ": ", status.message()));
     }
-    report.imported += static_cast<int64_t>(batch.documents.size());
+    report.imported += batch.inputs;
+    report.stored += static_cast<int64_t>(batch.documents.size());
+    bytes_committed = bytes_read;
     batch.Clear();
+    if (options.show_progress) {
+      progress.Update(report.imported, bytes_committed,
+                      options.chunking ? report.stored : ProgressBar::kNoChunks);
+    }
     return absl::OkStatus();
   };
 
   LineBuffer buffer;
-  int64_t bytes_read = 0;
   absl::Status status;
   while (true) {
     errno = 0;
@@ -146,25 +251,35 @@ ImportReport ImportJsonLines(const std::string& path, Collection& collection,
       status = bad_line(json.status().message());
       break;
     }
-    auto document = DocumentFromJson(*json, dimension);
+    auto document = DocumentFromJson(*json, rules);
     if (!document.ok()) {
       status = bad_line(document.status().message());
       break;
     }
-    auto [it, inserted] = batch.line_of_id.emplace(document->id, line_number);
-    if (!inserted) {
-      status = bad_line(absl::StrCat("id \"", document->id, "\" is already on line ", it->second,
-                                     ", in the same batch; ids must be unique within a batch"));
+    std::vector<Document> documents;
+    if (options.chunking) {
+      auto [it, inserted] = batch.line_of_parent.emplace(document->id, line_number);
+      if (!inserted) {
+        status = bad_line(absl::StrCat("id \"", document->id, "\" is already on line ", it->second,
+                                       ", in the same batch; ids must be unique within a batch"));
+        break;
+      }
+      auto chunks = ChunkDocument(*document, *options.chunking);
+      if (!chunks.ok()) {
+        status = bad_line(chunks.status().message());
+        break;
+      }
+      documents = *std::move(chunks);
+    } else {
+      documents.push_back(*std::move(document));
+    }
+    if (absl::Status added = AddToBatch(std::move(documents), line_number, batch); !added.ok()) {
+      status = bad_line(added.message());
       break;
     }
-    batch.documents.push_back(*std::move(document));
-    batch.lines.push_back(line_number);
     if (batch.documents.size() >= static_cast<size_t>(options.batch_size)) {
       status = commit();
       if (!status.ok()) break;
-    }
-    if (options.show_progress) {
-      progress.Update(report.imported + static_cast<int64_t>(batch.documents.size()), bytes_read);
     }
   }
   if (status.ok()) status = commit();

@@ -1,5 +1,5 @@
 // The `ember` command: `ember DB VERB [ARGS]`, in the manner of sqlite3, and `ember VERB [ARGS]`
-// for the verbs that need no database (embed). This file finds the verb,
+// for the verbs that need no database (embed, model). This file finds the verb,
 // parses the global flags (--json, --read-only, --help) wherever they appear, checks the verb's
 // arguments, runs it and turns its status into an exit code: 0 ok, 1 the operation failed, 2 the
 // command line was wrong.
@@ -35,6 +35,7 @@ std::vector<const Verb*> AllVerbs() {
   std::vector<const Verb*> verbs;
   for (const Verb& verb : CollectionVerbs()) verbs.push_back(&verb);
   for (const Verb& verb : DocumentVerbs()) verbs.push_back(&verb);
+  for (const Verb& verb : EvalVerbs()) verbs.push_back(&verb);
   for (const Verb& verb : StandaloneVerbs()) verbs.push_back(&verb);
   return verbs;
 }

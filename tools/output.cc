@@ -1,8 +1,10 @@
 #include "tools/output.h"
 
 #include <algorithm>
+#include <iterator>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
@@ -118,11 +120,38 @@ std::string DescribeIndex(const IndexSpec& index) {
   return "flat";
 }
 
+std::string DescribeEncoder(const EncoderSpec& encoder) {
+  std::string description = absl::StrCat("model ", encoder.model);
+  if (!encoder.query_model.empty()) {
+    absl::StrAppend(&description, ", query model ", encoder.query_model);
+  }
+  if (encoder.query_prompt) {
+    absl::StrAppend(&description, ", query prompt ", DumpJson(*encoder.query_prompt));
+  }
+  if (encoder.document_prompt) {
+    absl::StrAppend(&description, ", document prompt ", DumpJson(*encoder.document_prompt));
+  }
+  if (encoder.truncate_dim != 0) {
+    absl::StrAppend(&description, ", truncate_dim ", encoder.truncate_dim);
+  }
+  return description;
+}
+
 json SpecToJson(const CollectionSpec& spec) {
-  return {{"name", spec.name},
-          {"dimension", spec.dimension},
-          {"metric", MetricName(spec.metric)},
-          {"index", IndexToJson(spec.index)}};
+  json object = {{"name", spec.name},
+                 {"dimension", spec.dimension},
+                 {"metric", MetricName(spec.metric)},
+                 {"index", IndexToJson(spec.index)}};
+  if (spec.encoder) {
+    const EncoderSpec& encoder = *spec.encoder;
+    json encoder_json = {{"model", encoder.model}};
+    if (!encoder.query_model.empty()) encoder_json["query_model"] = encoder.query_model;
+    if (encoder.query_prompt) encoder_json["query_prompt"] = *encoder.query_prompt;
+    if (encoder.document_prompt) encoder_json["document_prompt"] = *encoder.document_prompt;
+    encoder_json["truncate_dim"] = encoder.truncate_dim;
+    object["encoder"] = std::move(encoder_json);
+  }
+  return object;
 }
 
 std::string DumpJson(const json& value) {
@@ -255,9 +284,11 @@ void PrintCollections(std::FILE* out, Format format,
   for (const CollectionSummary& collection : collections) {
     const CollectionSpec& spec = collection.spec;
     rows.push_back({spec.name, absl::StrCat(spec.dimension), MetricName(spec.metric),
-                    DescribeIndex(spec.index), absl::StrCat(collection.document_count)});
+                    DescribeIndex(spec.index), spec.encoder ? spec.encoder->model : "-",
+                    absl::StrCat(collection.document_count)});
   }
-  PrintTable(out, {{"name"}, {"dimension", true}, {"metric"}, {"index"}, {"documents", true}},
+  PrintTable(out,
+             {{"name"}, {"dimension", true}, {"metric"}, {"index"}, {"model"}, {"documents", true}},
              rows);
 }
 
@@ -274,11 +305,25 @@ void PrintCollectionStats(std::FILE* out, Format format, const CollectionSpec& s
     PrintJsonLine(out, object);
     return;
   }
-  const std::pair<const char*, std::string> lines[] = {
+  std::vector<std::pair<const char*, std::string>> lines = {
       {"collection", spec.name},
       {"dimension", absl::StrCat(spec.dimension)},
       {"metric", MetricName(spec.metric)},
       {"index", DescribeIndex(spec.index)},
+  };
+  if (spec.encoder) {
+    const EncoderSpec& encoder = *spec.encoder;
+    lines.push_back({"model", encoder.model});
+    lines.push_back(
+        {"query model", encoder.query_model.empty() ? "(the model)" : encoder.query_model});
+    lines.push_back(
+        {"query prompt", encoder.query_prompt ? DumpJson(*encoder.query_prompt) : "(the model's)"});
+    lines.push_back({"document prompt", encoder.document_prompt ? DumpJson(*encoder.document_prompt)
+                                                                : "(the model's)"});
+    lines.push_back(
+        {"truncate dim", encoder.truncate_dim == 0 ? "none" : absl::StrCat(encoder.truncate_dim)});
+  }
+  const std::pair<const char*, std::string> statistics[] = {
       {"documents", absl::StrCat(stats.document_count)},
       {"index vectors", absl::StrCat(stats.index_vectors)},
       {"index tombstones", absl::StrCat(stats.index_tombstones)},
@@ -286,6 +331,7 @@ void PrintCollectionStats(std::FILE* out, Format format, const CollectionSpec& s
       {"changes since snapshot", absl::StrCat(stats.changes_since_snapshot)},
       {"index memory", FormatBytes(stats.index_memory_bytes)},
   };
+  lines.insert(lines.end(), std::begin(statistics), std::end(statistics));
   for (const auto& [name, value] : lines) std::fprintf(out, "%-24s%s\n", name, value.c_str());
 }
 

@@ -28,7 +28,13 @@ enum class Format { kHuman, kJson };
 // "hnsw (m=32, ef_construction=200, ef_search=64)", "ivf (nlist=1024, nprobe=32)", "flat".
 std::string DescribeIndex(const IndexSpec& index);
 
-// {"name", "dimension", "metric", "index": {"kind", and the kind's parameters}}.
+// "model M", then ", query model Q", ", query prompt \"P\"", ", document prompt \"P\"" and
+// ", truncate_dim N" for what the spec sets.
+std::string DescribeEncoder(const EncoderSpec& encoder);
+
+// {"name", "dimension", "metric", "index": {"kind", and the kind's parameters}}, and, for a
+// collection with an encoder, "encoder": {"model", then "query_model", "query_prompt",
+// "document_prompt" when set, and "truncate_dim"}.
 nlohmann::ordered_json SpecToJson(const CollectionSpec& spec);
 
 // Which fields of a search hit are printed (`search --fields`).
@@ -71,11 +77,13 @@ void PrintSearchPlan(std::FILE* out, Format format, const SearchPlan& plan);
 // (see DocumentToJson).
 void PrintDocuments(std::FILE* out, Format format, std::span<const Document> documents);
 
-// Human: a table of name, dimension, metric, index and documents. JSON: one object per collection.
+// Human: a table of name, dimension, metric, index, model ("-" without an encoder) and documents.
+// JSON: one object per collection.
 void PrintCollections(std::FILE* out, Format format,
                       std::span<const CollectionSummary> collections);
 
-// Human: a block of "name  value" lines. JSON: one object holding the spec and the statistics.
+// Human: a block of "name  value" lines (with the encoder's models, prompts and truncate_dim when
+// the collection has one). JSON: one object holding the spec and the statistics.
 void PrintCollectionStats(std::FILE* out, Format format, const CollectionSpec& spec,
                           const CollectionStats& stats);
 

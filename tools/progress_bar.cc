@@ -31,15 +31,16 @@ ProgressBar::ProgressBar(std::FILE* out, int64_t total_bytes, bool interactive)
       start_(Clock::now()),
       last_draw_(start_) {}
 
-void ProgressBar::Update(int64_t documents, int64_t bytes_read) {
+void ProgressBar::Update(int64_t documents, int64_t bytes_read, int64_t chunks) {
   if (finished_) return;
   const Clock::time_point now = Clock::now();
   if (now - last_draw_ < (interactive_ ? Clock::duration(kTerminalInterval) : kLogInterval)) return;
   last_draw_ = now;
-  Draw(documents, bytes_read, now);
+  Draw(documents, bytes_read, chunks, now);
 }
 
-void ProgressBar::Draw(int64_t documents, int64_t bytes_read, Clock::time_point now) {
+void ProgressBar::Draw(int64_t documents, int64_t bytes_read, int64_t chunks,
+                       Clock::time_point now) {
   const double elapsed = std::chrono::duration<double>(now - start_).count();
   const double rate = elapsed > 0 ? static_cast<double>(documents) / elapsed : 0;
   std::string line;
@@ -50,8 +51,10 @@ void ProgressBar::Draw(int64_t documents, int64_t bytes_read, Clock::time_point 
     absl::StrAppend(&line, "[", std::string(filled, '#'), std::string(kBarWidth - filled, '.'),
                     "] ", absl::StrFormat("%3.0f%% ", fraction * 100));
   }
-  absl::StrAppend(&line, documents, " docs, ", absl::StrFormat("%.0f", rate), " docs/s, ",
-                  FormatDuration(elapsed), " elapsed");
+  absl::StrAppend(&line, documents, " docs");
+  if (chunks != kNoChunks) absl::StrAppend(&line, " (", chunks, " chunks)");
+  absl::StrAppend(&line, ", ", absl::StrFormat("%.0f", rate), " docs/s, ", FormatDuration(elapsed),
+                  " elapsed");
   if (total_bytes_ > 0 && bytes_read > 0) {
     const double left =
         elapsed * static_cast<double>(total_bytes_ - bytes_read) / static_cast<double>(bytes_read);

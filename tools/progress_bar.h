@@ -1,5 +1,6 @@
-// A progress report for long imports: documents done, rate (docs/s) and, when the input's size is
-// known, a bar and the time left estimated from the bytes read.
+// A progress report for long imports: documents done, rate (docs/s), chunks stored when the import
+// cuts documents into chunks, and, when the input's size is known, a bar and the time left
+// estimated from the bytes read.
 //
 // On a terminal the line is redrawn in place at most 10 times a second; elsewhere (a log file, a
 // pipe) a plain line is written every 5 seconds, so logs stay readable. Nothing is written after
@@ -22,9 +23,12 @@ class ProgressBar {
   // `out` is a terminal.
   ProgressBar(std::FILE* out, int64_t total_bytes, bool interactive);
 
+  // Passed as `chunks` when the import does not chunk: no chunk count is shown.
+  static constexpr int64_t kNoChunks = -1;
+
   // Records progress and redraws when the last drawing is old enough. Cheap enough to call per
-  // line.
-  void Update(int64_t documents, int64_t bytes_read);
+  // line. `chunks`: documents stored for the `documents` done, or kNoChunks.
+  void Update(int64_t documents, int64_t bytes_read, int64_t chunks = kNoChunks);
 
   // Clears the in-place line on a terminal. Further Update() calls draw nothing.
   void Finish();
@@ -32,7 +36,7 @@ class ProgressBar {
  private:
   using Clock = std::chrono::steady_clock;
 
-  void Draw(int64_t documents, int64_t bytes_read, Clock::time_point now);
+  void Draw(int64_t documents, int64_t bytes_read, int64_t chunks, Clock::time_point now);
 
   std::FILE* out_;
   int64_t total_bytes_;

@@ -20,7 +20,8 @@
 
 namespace ember::cli {
 
-// One run of a verb: the database folder (empty for a verb that takes none), the global flags and the verb's own arguments.
+// One run of a verb: the database folder (empty for a verb that takes none), the global flags and
+// the verb's own arguments.
 struct Invocation {
   std::string database_path;
   Format format = Format::kHuman;
@@ -51,11 +52,15 @@ std::span<const Verb> CollectionVerbs();
 // import, search, get, delete.
 std::span<const Verb> DocumentVerbs();
 
-// The verbs without a database: embed.
+// The verbs without a database: embed, model.
 std::span<const Verb> StandaloneVerbs();
 
-// Opens invocation.database_path with `options` (read_only taken from the invocation). Errors are
-// Database::Open's, carrying a hint on what to do next.
+// eval.
+std::span<const Verb> EvalVerbs();
+
+// Opens invocation.database_path with `options` (read_only taken from the invocation; models_dir,
+// when empty, from FindModelsDir() of models_dir.h). Errors are Database::Open's, carrying a hint
+// on what to do next.
 absl::StatusOr<std::unique_ptr<Database>> OpenDatabase(const Invocation& invocation,
                                                        DatabaseOptions options);
 
