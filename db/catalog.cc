@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
 namespace ember::db {
@@ -22,6 +23,9 @@ std::string EncodeCollectionRecord(const CollectionRecord& record) {
         {"ivf", {{"nlist", spec.index.ivf.nlist}, {"nprobe", spec.index.ivf.nprobe}}}}},
       {"attributes", nlohmann::json::array()},
   };
+  if (record.vectors_id != 0 && record.vectors_id != record.id) {
+    json["vectors_id"] = record.vectors_id;
+  }
   for (const AttributeSpec& attribute : spec.attributes) {
     json["attributes"].push_back({{"name", attribute.name},
                                   {"type", AttributeTypeName(attribute.type)},
@@ -48,6 +52,10 @@ absl::StatusOr<CollectionRecord> DecodeCollectionRecord(std::string_view text) {
   try {
     const nlohmann::json json = nlohmann::json::parse(text);
     record.id = json.at("id").get<CollectionId>();
+    // Absent in records that were never reembedded (and in those written before reembedding).
+    if (const auto vectors_id = json.find("vectors_id"); vectors_id != json.end()) {
+      record.vectors_id = vectors_id->get<CollectionId>();
+    }
     spec.name = json.at("name").get<std::string>();
     spec.dimension = json.at("dimension").get<int>();
     absl::StatusOr<Metric> metric = ParseMetric(json.at("metric").get<std::string>());
@@ -92,6 +100,17 @@ absl::StatusOr<CollectionRecord> DecodeCollectionRecord(std::string_view text) {
         absl::StrCat("corrupt collection record in the catalog: ", status.message()));
   }
   return record;
+}
+
+std::string StagedVectorsKey(CollectionId vectors_id) {
+  return absl::StrCat(kStagedVectorsPrefix, vectors_id);
+}
+
+bool DecodeStagedVectorsKey(std::string_view key, CollectionId* vectors_id) {
+  const std::string_view prefix(kStagedVectorsPrefix);
+  if (!key.starts_with(prefix)) return false;
+  key.remove_prefix(prefix.size());
+  return absl::SimpleAtoi(std::string(key), vectors_id) && *vectors_id != 0;
 }
 
 }  // namespace ember::db

@@ -1,6 +1,7 @@
 #include "db/collection_impl.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <set>
 #include <variant>
 
@@ -65,8 +66,15 @@ std::optional<AttributeType> DeclaredType(const CollectionSpec& spec, std::strin
 
 CollectionImpl::CollectionImpl(Context context, const CollectionRecord& record)
     : context_(std::move(context)),
-      record_(record),
+      id_(record.id),
+      name_(record.spec.name),
+      space_(std::make_shared<const Space>(Space{.record = record})),
       attribute_index_(record.id, record.spec.attributes) {}
+
+std::shared_ptr<const CollectionImpl::Space> CollectionImpl::CurrentSpace() const {
+  ReaderLock lock(&space_mu_);
+  return space_;
+}
 
 void CollectionImpl::AddCreationToBatch(const CollectionRecord& record,
                                         storage::WriteBatch& batch) {
@@ -87,15 +95,15 @@ absl::Status CollectionImpl::RecoverIndex() {
   WriterLock visibility_lock(&visibility_mu_);
   storage::Store& store = *context_.store;
   EMBER_ASSIGN_OR_RETURN(std::optional<std::string> counters_record,
-                         store.Get(Column::kCatalog, CountersKey(record_.id)));
+                         store.Get(Column::kCatalog, CountersKey(id_)));
   if (!counters_record) {
     return absl::DataLossError(
-        absl::StrCat("collection \"", record_.spec.name, "\" has no counters record in the store"));
+        absl::StrCat("collection \"", name_, "\" has no counters record in the store"));
   }
   EMBER_ASSIGN_OR_RETURN(counters_, DecodeCounters(*counters_record));
 
   absl::Status decode_status;
-  EMBER_RETURN_IF_ERROR(store.ScanPrefix(Column::kIds, CollectionPrefix(record_.id),
+  EMBER_RETURN_IF_ERROR(store.ScanPrefix(Column::kIds, CollectionPrefix(id_),
                                          [&](std::string_view key, std::string_view value) {
                                            absl::StatusOr<Label> label = DecodeLabel(value);
                                            if (!label.ok()) {
@@ -108,14 +116,14 @@ absl::Status CollectionImpl::RecoverIndex() {
                                            return true;
                                          }));
   EMBER_RETURN_IF_ERROR(decode_status);
-  EMBER_RETURN_IF_ERROR(store.ScanPrefix(Column::kAttributes, CollectionPrefix(record_.id),
+  EMBER_RETURN_IF_ERROR(store.ScanPrefix(Column::kAttributes, CollectionPrefix(id_),
                                          [&](std::string_view key, std::string_view) {
                                            decode_status = attribute_index_.Load(key);
                                            return decode_status.ok();
                                          }));
   EMBER_RETURN_IF_ERROR(decode_status);
   if (ids_by_label_.size() != counters_.document_count) {
-    return absl::DataLossError(absl::StrCat("collection \"", record_.spec.name, "\" records ",
+    return absl::DataLossError(absl::StrCat("collection \"", name_, "\" records ",
                                             counters_.document_count, " documents but stores ",
                                             ids_by_label_.size()));
   }
@@ -132,7 +140,9 @@ absl::Status CollectionImpl::RecoverIndex() {
 }
 
 absl::StatusOr<bool> CollectionImpl::LoadSnapshotAndReplay() {
-  const CollectionSpec& spec = record_.spec;
+  const std::shared_ptr<const Space> space = CurrentSpace();
+  const CollectionSpec& spec = space->record.spec;
+  const CollectionId vectors_id = space->record.VectorsId();
   uint64_t covered = 0;
   EMBER_ASSIGN_OR_RETURN(
       index_, index::VectorIndex::LoadSnapshot(context_.snapshot_path, spec.dimension, spec.metric,
@@ -144,8 +154,7 @@ absl::StatusOr<bool> CollectionImpl::LoadSnapshotAndReplay() {
   std::vector<Label> removed, upserted;
   absl::Status decode_status;
   EMBER_RETURN_IF_ERROR(context_.store->ScanRange(
-      Column::kChangeLog, ChangeKey(record_.id, covered + 1),
-      ChangeKey(record_.id, counters_.last_sequence + 1),
+      Column::kChangeLog, ChangeKey(id_, covered + 1), ChangeKey(id_, counters_.last_sequence + 1),
       [&](std::string_view, std::string_view value) {
         absl::StatusOr<ChangeRecord> change = DecodeChange(value);
         if (!change.ok()) {
@@ -165,7 +174,7 @@ absl::StatusOr<bool> CollectionImpl::LoadSnapshotAndReplay() {
   for (size_t begin = 0; begin < upserted.size(); begin += kRecoveryBatch) {
     const size_t end = std::min(upserted.size(), begin + kRecoveryBatch);
     keys.clear();
-    for (size_t i = begin; i < end; ++i) keys.push_back(VectorKey(record_.id, upserted[i]));
+    for (size_t i = begin; i < end; ++i) keys.push_back(VectorKey(vectors_id, upserted[i]));
     EMBER_ASSIGN_OR_RETURN(auto records, context_.store->MultiGet(Column::kVectors, keys));
     vectors.resize(keys.size() * spec.dimension);
     std::vector<float> vector;
@@ -181,7 +190,8 @@ absl::StatusOr<bool> CollectionImpl::LoadSnapshotAndReplay() {
 }
 
 absl::Status CollectionImpl::RebuildIndex() {
-  const CollectionSpec& spec = record_.spec;
+  const std::shared_ptr<const Space> space = CurrentSpace();
+  const CollectionSpec& spec = space->record.spec;
   EMBER_ASSIGN_OR_RETURN(index_,
                          index::VectorIndex::Create(spec.dimension, spec.metric, spec.index));
   std::vector<Label> labels;
@@ -195,7 +205,7 @@ absl::Status CollectionImpl::RebuildIndex() {
     return status.ok();
   };
   EMBER_RETURN_IF_ERROR(context_.store->ScanPrefix(
-      Column::kVectors, CollectionPrefix(record_.id),
+      Column::kVectors, CollectionPrefix(space->record.VectorsId()),
       [&](std::string_view key, std::string_view value) {
         uint64_t label;
         if (!DecodeKeySuffix(key, &label)) {
@@ -225,11 +235,10 @@ absl::Status CollectionImpl::CheckUsable() const {
     case State::kOpen:
       return absl::OkStatus();
     case State::kDropped:
-      return absl::NotFoundError(
-          absl::StrCat("collection \"", record_.spec.name, "\" was dropped"));
+      return absl::NotFoundError(absl::StrCat("collection \"", name_, "\" was dropped"));
     case State::kClosed:
       return absl::FailedPreconditionError(
-          absl::StrCat("collection \"", record_.spec.name, "\" belongs to a closed database"));
+          absl::StrCat("collection \"", name_, "\" belongs to a closed database"));
   }
   return absl::InternalError("unknown collection state");
 }
@@ -246,7 +255,7 @@ absl::StatusOr<std::vector<Label>> CollectionImpl::LookUpLabels(
     std::span<const std::string> ids) const {
   std::vector<std::string> keys;
   keys.reserve(ids.size());
-  for (const std::string& id : ids) keys.push_back(IdKey(record_.id, id));
+  for (const std::string& id : ids) keys.push_back(IdKey(id_, id));
   EMBER_ASSIGN_OR_RETURN(auto records, context_.store->MultiGet(Column::kIds, keys));
   std::vector<Label> labels(ids.size(), -1);
   for (size_t i = 0; i < ids.size(); ++i) {
@@ -258,28 +267,30 @@ absl::StatusOr<std::vector<Label>> CollectionImpl::LookUpLabels(
 }
 
 absl::Status CollectionImpl::LoadEncoders() {
-  if (!record_.spec.encoder) return absl::OkStatus();
-  absl::MutexLock lock(&encoders_mu_);
-  if (encoders_ != nullptr) return absl::OkStatus();
+  absl::MutexLock load_lock(&load_mu_);
+  const std::shared_ptr<const Space> space = CurrentSpace();
+  if (!space->record.spec.encoder || space->encoders != nullptr) return absl::OkStatus();
   EMBER_ASSIGN_OR_RETURN(CollectionEncoders loaded,
-                         LoadCollectionEncoders(*record_.spec.encoder, context_.models_dir));
-  EMBER_RETURN_IF_ERROR(CheckFingerprints(record_, loaded));
-  encoders_ = std::make_shared<const CollectionEncoders>(std::move(loaded));
+                         LoadCollectionEncoders(*space->record.spec.encoder, context_.models_dir));
+  EMBER_RETURN_IF_ERROR(CheckFingerprints(space->record, loaded));
+  WriterLock space_lock(&space_mu_);
+  // A reembed that swapped in other models meanwhile installed them with its space.
+  if (space_->generation != space->generation) return absl::OkStatus();
+  Space updated = *space_;
+  updated.encoders = std::make_shared<const CollectionEncoders>(std::move(loaded));
+  space_ = std::make_shared<const Space>(std::move(updated));
   return absl::OkStatus();
 }
 
 void CollectionImpl::SetEncoders(CollectionEncoders encoders) {
-  absl::MutexLock lock(&encoders_mu_);
-  encoders_ = std::make_shared<const CollectionEncoders>(std::move(encoders));
-}
-
-std::shared_ptr<const CollectionEncoders> CollectionImpl::encoders() const {
-  absl::MutexLock lock(&encoders_mu_);
-  return encoders_;
+  WriterLock space_lock(&space_mu_);
+  Space updated = *space_;
+  updated.encoders = std::make_shared<const CollectionEncoders>(std::move(encoders));
+  space_ = std::make_shared<const Space>(std::move(updated));
 }
 
 absl::StatusOr<std::optional<std::vector<Document>>> CollectionImpl::EmbedMissingVectors(
-    std::span<const Document> documents) const {
+    std::span<const Document> documents, const Space& space) const {
   std::vector<size_t> missing;
   std::vector<std::string> texts;
   for (size_t i = 0; i < documents.size(); ++i) {
@@ -288,14 +299,13 @@ absl::StatusOr<std::optional<std::vector<Document>>> CollectionImpl::EmbedMissin
       texts.push_back(*documents[i].text);
     }
   }
-  if (missing.empty() || !record_.spec.encoder) return std::nullopt;
-  const std::shared_ptr<const CollectionEncoders> models = encoders();
-  if (models == nullptr) {
+  if (missing.empty() || !space.record.spec.encoder) return std::nullopt;
+  if (space.encoders == nullptr) {
     return absl::FailedPreconditionError(
-        absl::StrCat("collection \"", record_.spec.name, "\": its models are not loaded"));
+        absl::StrCat("collection \"", name_, "\": its models are not loaded"));
   }
-  EMBER_ASSIGN_OR_RETURN(const std::vector<float> vectors, models->EmbedDocuments(texts));
-  const size_t dimension = static_cast<size_t>(record_.spec.dimension);
+  EMBER_ASSIGN_OR_RETURN(const std::vector<float> vectors, space.encoders->EmbedDocuments(texts));
+  const size_t dimension = static_cast<size_t>(space.record.spec.dimension);
   if (vectors.size() != texts.size() * dimension) {
     return absl::InternalError("the document model returned vectors of another dimension");
   }
@@ -308,21 +318,33 @@ absl::StatusOr<std::optional<std::vector<Document>>> CollectionImpl::EmbedMissin
 }
 
 absl::Status CollectionImpl::Upsert(std::span<const Document> caller_documents) {
-  const int dimension = record_.spec.dimension;
-  // Embedding is the slow part of a text upsert: it runs before any lock is taken.
-  EMBER_ASSIGN_OR_RETURN(const std::optional<std::vector<Document>> embedded,
-                         EmbedMissingVectors(caller_documents));
-  const std::span<const Document> documents =
-      embedded ? std::span<const Document>(*embedded) : caller_documents;
-  EMBER_RETURN_IF_ERROR(ValidateDocuments(documents, record_.spec));
+  // Embedding is the slow part of a text upsert: it runs before any lock is taken, with the models
+  // in force then. Should a reembed swap in other models meanwhile, those vectors belong to the old
+  // space: the batch is embedded again with the new models (at most once per reembed, since a
+  // reembed holds write_mu_ from start to swap).
+  while (true) {
+    const std::shared_ptr<const Space> space = CurrentSpace();
+    EMBER_ASSIGN_OR_RETURN(const std::optional<std::vector<Document>> embedded,
+                           EmbedMissingVectors(caller_documents, *space));
+    const std::span<const Document> documents =
+        embedded ? std::span<const Document>(*embedded) : caller_documents;
+    EMBER_RETURN_IF_ERROR(ValidateDocuments(documents, space->record.spec));
 
+    WriterLock write_lock(&write_mu_);
+    EMBER_RETURN_IF_ERROR(CheckWritable());
+    if (CurrentSpace()->generation != space->generation) continue;
+    return UpsertLocked(documents, space->record);
+  }
+}
+
+absl::Status CollectionImpl::UpsertLocked(std::span<const Document> documents,
+                                          const CollectionRecord& record) {
+  const int dimension = record.spec.dimension;
+  const CollectionId vectors_id = record.VectorsId();
+  if (documents.empty()) return absl::OkStatus();
   std::vector<std::string> ids;
   ids.reserve(documents.size());
   for (const Document& document : documents) ids.push_back(document.id);
-
-  WriterLock write_lock(&write_mu_);
-  EMBER_RETURN_IF_ERROR(CheckWritable());
-  if (documents.empty()) return absl::OkStatus();
   EMBER_ASSIGN_OR_RETURN(std::vector<Label> existing, LookUpLabels(ids));
   Change change;
   change.counters = counters_;
@@ -331,14 +353,14 @@ absl::Status CollectionImpl::Upsert(std::span<const Document> caller_documents) 
   for (size_t i = 0; i < documents.size(); ++i) {
     const Document& document = documents[i];
     if (existing[i] >= 0) {
-      AddRemoval(existing[i], document.id, /*keep_id=*/true, change);
+      AddRemoval(record, existing[i], document.id, /*keep_id=*/true, change);
     }
     ++change.counters.document_count;
     const Label label = static_cast<Label>(change.counters.next_label++);
-    change.batch.Put(Column::kDocuments, DocumentKey(record_.id, label), EncodeDocument(document));
-    change.batch.Put(Column::kVectors, VectorKey(record_.id, label), EncodeVector(document.vector));
-    change.batch.Put(Column::kIds, IdKey(record_.id, document.id), EncodeLabel(label));
-    change.batch.Put(Column::kChangeLog, ChangeKey(record_.id, ++change.counters.last_sequence),
+    change.batch.Put(Column::kDocuments, DocumentKey(id_, label), EncodeDocument(document));
+    change.batch.Put(Column::kVectors, VectorKey(vectors_id, label), EncodeVector(document.vector));
+    change.batch.Put(Column::kIds, IdKey(id_, document.id), EncodeLabel(label));
+    change.batch.Put(Column::kChangeLog, ChangeKey(id_, ++change.counters.last_sequence),
                      EncodeChange({ChangeOp::kUpsert, label}));
     for (const std::string& key : attribute_index_.EntryKeys(label, document.attributes)) {
       change.batch.Put(Column::kAttributes, key, "");
@@ -351,11 +373,12 @@ absl::Status CollectionImpl::Upsert(std::span<const Document> caller_documents) 
   return CommitAndApply(change);
 }
 
-void CollectionImpl::AddRemoval(Label label, std::string_view id, bool keep_id, Change& change) {
-  change.batch.Delete(Column::kDocuments, DocumentKey(record_.id, label));
-  change.batch.Delete(Column::kVectors, VectorKey(record_.id, label));
-  if (!keep_id) change.batch.Delete(Column::kIds, IdKey(record_.id, id));
-  change.batch.Put(Column::kChangeLog, ChangeKey(record_.id, ++change.counters.last_sequence),
+void CollectionImpl::AddRemoval(const CollectionRecord& record, Label label, std::string_view id,
+                                bool keep_id, Change& change) {
+  change.batch.Delete(Column::kDocuments, DocumentKey(id_, label));
+  change.batch.Delete(Column::kVectors, VectorKey(record.VectorsId(), label));
+  if (!keep_id) change.batch.Delete(Column::kIds, IdKey(id_, id));
+  change.batch.Put(Column::kChangeLog, ChangeKey(id_, ++change.counters.last_sequence),
                    EncodeChange({ChangeOp::kDelete, label}));
   --change.counters.document_count;
   change.removed.push_back(label);
@@ -364,7 +387,7 @@ void CollectionImpl::AddRemoval(Label label, std::string_view id, bool keep_id, 
 absl::Status CollectionImpl::ReadRemovedAttributes(Change& change) const {
   if (attribute_index_.empty() || change.removed.empty()) return absl::OkStatus();
   std::vector<std::string> keys;
-  for (Label label : change.removed) keys.push_back(DocumentKey(record_.id, label));
+  for (Label label : change.removed) keys.push_back(DocumentKey(id_, label));
   EMBER_ASSIGN_OR_RETURN(auto records, context_.store->MultiGet(Column::kDocuments, keys));
   for (size_t i = 0; i < records.size(); ++i) {
     if (!records[i]) return absl::DataLossError("a stored id's document is missing");
@@ -382,6 +405,7 @@ absl::StatusOr<int64_t> CollectionImpl::Delete(std::span<const std::string> ids)
 
   WriterLock write_lock(&write_mu_);
   EMBER_RETURN_IF_ERROR(CheckWritable());
+  const std::shared_ptr<const Space> space = CurrentSpace();
   EMBER_ASSIGN_OR_RETURN(std::vector<Label> existing, LookUpLabels(ids));
   Change change;
   change.counters = counters_;
@@ -389,7 +413,7 @@ absl::StatusOr<int64_t> CollectionImpl::Delete(std::span<const std::string> ids)
     const Label label = existing[i];
     // The same id twice in one call: the second finds it already queued for deletion.
     if (label < 0 || absl::c_linear_search(change.removed, label)) continue;
-    AddRemoval(label, ids[i], /*keep_id=*/false, change);
+    AddRemoval(space->record, label, ids[i], /*keep_id=*/false, change);
   }
   if (change.removed.empty()) return 0;
   const int64_t deleted = static_cast<int64_t>(change.removed.size());
@@ -400,7 +424,7 @@ absl::StatusOr<int64_t> CollectionImpl::Delete(std::span<const std::string> ids)
 absl::Status CollectionImpl::CommitAndApply(Change& change) {
   EMBER_RETURN_IF_ERROR(ReadRemovedAttributes(change));
   const CollectionCounters& counters = change.counters;
-  change.batch.Put(Column::kCatalog, CountersKey(record_.id), EncodeCounters(counters));
+  change.batch.Put(Column::kCatalog, CountersKey(id_), EncodeCounters(counters));
   {
     WriterLock visibility_lock(&visibility_mu_);
     EMBER_RETURN_IF_ERROR(context_.store->Write(change.batch));
@@ -443,12 +467,13 @@ absl::StatusOr<std::vector<std::optional<Document>>> CollectionImpl::Get(
   for (const std::string& id : ids) EMBER_RETURN_IF_ERROR(ValidateDocumentId(id));
   ReaderLock visibility_lock(&visibility_mu_);
   EMBER_RETURN_IF_ERROR(CheckUsable());
+  const std::shared_ptr<const Space> space = CurrentSpace();
   EMBER_ASSIGN_OR_RETURN(std::vector<Label> labels, LookUpLabels(ids));
   std::vector<std::string> document_keys, vector_keys;
   for (Label label : labels) {
     if (label < 0) continue;
-    document_keys.push_back(DocumentKey(record_.id, label));
-    vector_keys.push_back(VectorKey(record_.id, label));
+    document_keys.push_back(DocumentKey(id_, label));
+    vector_keys.push_back(VectorKey(space->record.VectorsId(), label));
   }
   EMBER_ASSIGN_OR_RETURN(auto documents,
                          context_.store->MultiGet(Column::kDocuments, document_keys));
@@ -463,7 +488,7 @@ absl::StatusOr<std::vector<std::optional<Document>>> CollectionImpl::Get(
     }
     EMBER_ASSIGN_OR_RETURN(result[i], DecodeDocument(*documents[found]));
     EMBER_RETURN_IF_ERROR(
-        DecodeVector(*vectors[found], record_.spec.dimension, &result[i]->vector));
+        DecodeVector(*vectors[found], space->record.spec.dimension, &result[i]->vector));
     ++found;
   }
   return result;
@@ -483,8 +508,7 @@ absl::StatusOr<LabelSet> CollectionImpl::ScanResidual(const FilterCandidates& ca
   std::vector<std::string> keys;
   const auto check_batch = [&]() -> absl::Status {
     keys.clear();
-    for (uint64_t label : labels)
-      keys.push_back(DocumentKey(record_.id, static_cast<Label>(label)));
+    for (uint64_t label : labels) keys.push_back(DocumentKey(id_, static_cast<Label>(label)));
     EMBER_ASSIGN_OR_RETURN(auto records, context_.store->MultiGet(Column::kDocuments, keys));
     for (size_t i = 0; i < records.size(); ++i) {
       if (!records[i]) return absl::DataLossError("a stored id's document is missing");
@@ -504,7 +528,7 @@ absl::StatusOr<LabelSet> CollectionImpl::ScanResidual(const FilterCandidates& ca
 }
 
 absl::StatusOr<std::vector<index::Neighbor>> CollectionImpl::FindNeighbors(
-    const SearchRequest& request, SearchPlan& plan) const {
+    const SearchRequest& request, const CollectionRecord& record, SearchPlan& plan) const {
   const bool filtered = request.filter.op() != Filter::Op::kAll;
   const int64_t total = static_cast<int64_t>(ids_by_label_.size());
   LabelSet matches;
@@ -525,8 +549,8 @@ absl::StatusOr<std::vector<index::Neighbor>> CollectionImpl::FindNeighbors(
                                             .total = total,
                                             .filtered = filtered,
                                             .k = request.k,
-                                            .dimension = record_.spec.dimension,
-                                            .index = record_.spec.index,
+                                            .dimension = record.spec.dimension,
+                                            .index = record.spec.index,
                                             .requested_ef_search = request.ef_search,
                                             .requested_nprobe = request.nprobe});
   plan.strategy = SearchStrategyName(planned.strategy);
@@ -556,43 +580,60 @@ absl::StatusOr<std::vector<index::Neighbor>> CollectionImpl::FindNeighbors(
       index_->Search(request.vector, {.k = request.k,
                                       .ef_search = planned.ef_search,
                                       .nprobe = planned.nprobe,
-                                      .filter = filtered ? &label_filter : nullptr}));
+                                      .filter = filtered ? &label_filter : nullptr,
+                                      .max_scored = planned.max_scored}));
   // Whenever k documents match, k are returned: a traversal that came up short (a filter that cuts
   // the graph apart, tombstones crowding the beam) is completed by the exact scan.
   if (static_cast<int64_t>(neighbors.size()) <
       std::min<int64_t>(request.k, plan.matching_documents)) {
+    if (neighbors.empty() && planned.max_scored > 0) {
+      plan.strategy = absl::StrCat(plan.strategy, ", then exact");
+    }
     return score_exactly();
   }
   return neighbors;
 }
 
 absl::StatusOr<SearchResponse> CollectionImpl::Search(const SearchRequest& caller_request) const {
-  SearchRequest embedded;
-  if (caller_request.vector.empty() && !caller_request.text.empty()) {
-    const std::shared_ptr<const CollectionEncoders> models = encoders();
-    if (models == nullptr) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("collection \"", record_.spec.name,
-                       "\" has no encoder: search it with a vector, not a text"));
+  // The query text is embedded before any lock is taken (it is the slow part), with the models in
+  // force then; should a reembed swap in other models before the lock is taken, that vector
+  // belongs to the old space, and the text is embedded again with the new models.
+  while (true) {
+    SearchRequest embedded;
+    const std::shared_ptr<const Space> embedded_with = CurrentSpace();
+    if (caller_request.vector.empty() && !caller_request.text.empty()) {
+      if (embedded_with->encoders == nullptr) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "collection \"", name_, "\" has no encoder: search it with a vector, not a text"));
+      }
+      embedded = caller_request;
+      EMBER_ASSIGN_OR_RETURN(embedded.vector,
+                             embedded_with->encoders->EmbedQuery(caller_request.text));
     }
-    embedded = caller_request;
-    EMBER_ASSIGN_OR_RETURN(embedded.vector, models->EmbedQuery(caller_request.text));
+    const SearchRequest& request = embedded.vector.empty() ? caller_request : embedded;
+    ReaderLock visibility_lock(&visibility_mu_);
+    // Under the visibility lock the space is the one the index holds vectors of.
+    const std::shared_ptr<const Space> space = CurrentSpace();
+    if (!embedded.vector.empty() && space->generation != embedded_with->generation) continue;
+    const CollectionSpec& spec = space->record.spec;
+    EMBER_RETURN_IF_ERROR(ValidateSearchRequest(request, spec.dimension));
+    if (request.filter.op() != Filter::Op::kAll) {
+      EMBER_RETURN_IF_ERROR(CheckFilterTypes(
+          request.filter, [&spec](std::string_view name) { return DeclaredType(spec, name); }));
+    }
+    EMBER_RETURN_IF_ERROR(CheckUsable());
+    return SearchLocked(request, space->record);
   }
-  const SearchRequest& request = embedded.vector.empty() ? caller_request : embedded;
-  EMBER_RETURN_IF_ERROR(ValidateSearchRequest(request, record_.spec.dimension));
-  if (request.filter.op() != Filter::Op::kAll) {
-    EMBER_RETURN_IF_ERROR(CheckFilterTypes(request.filter, [this](std::string_view name) {
-      return DeclaredType(record_.spec, name);
-    }));
-  }
-  ReaderLock visibility_lock(&visibility_mu_);
-  EMBER_RETURN_IF_ERROR(CheckUsable());
+}
+
+absl::StatusOr<SearchResponse> CollectionImpl::SearchLocked(const SearchRequest& request,
+                                                            const CollectionRecord& record) const {
   SearchResponse response;
   std::vector<index::Neighbor> neighbors;
   if (request.group_by.empty()) {
-    EMBER_ASSIGN_OR_RETURN(neighbors, FindNeighbors(request, response.plan));
+    EMBER_ASSIGN_OR_RETURN(neighbors, FindNeighbors(request, record, response.plan));
   } else {
-    EMBER_ASSIGN_OR_RETURN(neighbors, FindGroupLeaders(request, response.plan));
+    EMBER_ASSIGN_OR_RETURN(neighbors, FindGroupLeaders(request, record, response.plan));
   }
   response.hits.resize(neighbors.size());
   for (size_t i = 0; i < neighbors.size(); ++i) {
@@ -601,12 +642,12 @@ absl::StatusOr<SearchResponse> CollectionImpl::Search(const SearchRequest& calle
       return absl::InternalError("the index returned a label that is not stored");
     }
     response.hits[i].id = it->second;
-    SetScoreAndDistance(record_.spec.metric, neighbors[i].distance, &response.hits[i]);
+    SetScoreAndDistance(record.spec.metric, neighbors[i].distance, &response.hits[i]);
   }
   if (request.include_text || request.include_attributes) {
     std::vector<std::string> keys;
     for (const index::Neighbor& neighbor : neighbors) {
-      keys.push_back(DocumentKey(record_.id, neighbor.label));
+      keys.push_back(DocumentKey(id_, neighbor.label));
     }
     EMBER_ASSIGN_OR_RETURN(auto records, context_.store->MultiGet(Column::kDocuments, keys));
     for (size_t i = 0; i < records.size(); ++i) {
@@ -619,20 +660,20 @@ absl::StatusOr<SearchResponse> CollectionImpl::Search(const SearchRequest& calle
   if (request.include_vector) {
     std::vector<std::string> keys;
     for (const index::Neighbor& neighbor : neighbors) {
-      keys.push_back(VectorKey(record_.id, neighbor.label));
+      keys.push_back(VectorKey(record.VectorsId(), neighbor.label));
     }
     EMBER_ASSIGN_OR_RETURN(auto records, context_.store->MultiGet(Column::kVectors, keys));
     for (size_t i = 0; i < records.size(); ++i) {
       if (!records[i]) return absl::DataLossError("a search hit's vector is not stored");
       EMBER_RETURN_IF_ERROR(
-          DecodeVector(*records[i], record_.spec.dimension, &response.hits[i].vector));
+          DecodeVector(*records[i], record.spec.dimension, &response.hits[i].vector));
     }
   }
   return response;
 }
 
 absl::StatusOr<std::vector<index::Neighbor>> CollectionImpl::FindGroupLeaders(
-    const SearchRequest& request, SearchPlan& plan) const {
+    const SearchRequest& request, const CollectionRecord& record, SearchPlan& plan) const {
   // Groups are only known once documents are read, so the search asks for more neighbours than k,
   // and for twice as many again while the groups they fall into are fewer than k.
   if (ids_by_label_.empty()) return std::vector<index::Neighbor>();
@@ -640,16 +681,16 @@ absl::StatusOr<std::vector<index::Neighbor>> CollectionImpl::FindGroupLeaders(
   wider.k = std::min<int64_t>(static_cast<int64_t>(request.k) * 4, ids_by_label_.size());
   while (true) {
     plan = SearchPlan();
-    EMBER_ASSIGN_OR_RETURN(std::vector<index::Neighbor> neighbors, FindNeighbors(wider, plan));
+    EMBER_ASSIGN_OR_RETURN(std::vector<index::Neighbor> neighbors,
+                           FindNeighbors(wider, record, plan));
     std::vector<std::string> keys;
     for (const index::Neighbor& neighbor : neighbors) {
-      keys.push_back(DocumentKey(record_.id, neighbor.label));
+      keys.push_back(DocumentKey(id_, neighbor.label));
     }
     EMBER_ASSIGN_OR_RETURN(auto records, context_.store->MultiGet(Column::kDocuments, keys));
     std::set<Value> seen;
     std::vector<index::Neighbor> leaders;
-    for (size_t i = 0; i < records.size() && leaders.size() < static_cast<size_t>(request.k);
-         ++i) {
+    for (size_t i = 0; i < records.size() && leaders.size() < static_cast<size_t>(request.k); ++i) {
       if (!records[i]) return absl::DataLossError("a search hit's document is not stored");
       EMBER_ASSIGN_OR_RETURN(Document document, DecodeDocument(*records[i]));
       const auto value = document.attributes.find(request.group_by);
@@ -682,6 +723,183 @@ CollectionStats CollectionImpl::Stats() const {
   };
 }
 
+absl::StatusOr<int64_t> CollectionImpl::CountReembeddableDocuments() const {
+  int64_t count = 0;
+  absl::Status status;
+  EMBER_RETURN_IF_ERROR(context_.store->ScanPrefix(
+      Column::kDocuments, CollectionPrefix(id_), [&](std::string_view, std::string_view value) {
+        absl::StatusOr<Document> document = DecodeDocument(value);
+        if (!document.ok()) {
+          status = document.status();
+        } else if (!document->text.has_value()) {
+          status = absl::FailedPreconditionError(absl::StrCat(
+              "collection \"", name_, "\": document \"", document->id,
+              "\" has no text for the new model to embed; give it a text or delete it, then "
+              "reembed"));
+        }
+        ++count;
+        return status.ok();
+      }));
+  EMBER_RETURN_IF_ERROR(status);
+  if (count != static_cast<int64_t>(counters_.document_count)) {
+    return absl::DataLossError(absl::StrCat("collection \"", name_, "\" records ",
+                                            counters_.document_count, " documents but stores ",
+                                            count));
+  }
+  return count;
+}
+
+absl::Status CollectionImpl::StageVectors(const CollectionEncoders& encoders, int dimension,
+                                          CollectionId vectors_id, int64_t total,
+                                          const ReembedOptions& options,
+                                          index::VectorIndex& index) const {
+  std::vector<Label> labels;
+  std::vector<std::string> ids, texts;
+  int64_t done = 0;
+  const auto flush = [&]() -> absl::Status {
+    EMBER_ASSIGN_OR_RETURN(const std::vector<float> vectors, encoders.EmbedDocuments(texts));
+    if (vectors.size() != texts.size() * static_cast<size_t>(dimension)) {
+      return absl::InternalError("the document model returned vectors of another dimension");
+    }
+    storage::WriteBatch batch;
+    // In the same batch as the first vectors, so that no staged vector is ever without it.
+    if (done == 0) batch.Put(Column::kCatalog, StagedVectorsKey(vectors_id), absl::StrCat(id_));
+    for (size_t i = 0; i < labels.size(); ++i) {
+      const std::span<const float> vector(vectors.data() + i * dimension, dimension);
+      if (absl::Status status = ValidateVector(vector, dimension, "its new vector"); !status.ok()) {
+        return absl::InternalError(
+            absl::StrCat("document \"", ids[i], "\": ", status.message(), " (a model failure)"));
+      }
+      batch.Put(Column::kVectors, VectorKey(vectors_id, labels[i]), EncodeVector(vector));
+    }
+    EMBER_RETURN_IF_ERROR(context_.store->Write(batch));
+    EMBER_RETURN_IF_ERROR(index.Add(labels, vectors));
+    done += static_cast<int64_t>(labels.size());
+    labels.clear();
+    ids.clear();
+    texts.clear();
+    if (options.progress) options.progress(done, total);
+    return absl::OkStatus();
+  };
+  if (options.progress) options.progress(0, total);
+  absl::Status status;
+  EMBER_RETURN_IF_ERROR(context_.store->ScanPrefix(
+      Column::kDocuments, CollectionPrefix(id_), [&](std::string_view key, std::string_view value) {
+        uint64_t label;
+        if (!DecodeKeySuffix(key, &label)) {
+          status = absl::DataLossError("corrupt document key in the store");
+          return false;
+        }
+        absl::StatusOr<Document> document = DecodeDocument(value);
+        if (!document.ok()) {
+          status = document.status();
+          return false;
+        }
+        if (!document->text.has_value()) {  // checked before; the store changed under the lock
+          status = absl::InternalError(
+              absl::StrCat("document \"", document->id, "\" lost its text during the reembed"));
+          return false;
+        }
+        labels.push_back(static_cast<Label>(label));
+        ids.push_back(std::move(document->id));
+        texts.push_back(*std::move(document->text));
+        if (labels.size() >= static_cast<size_t>(options.batch_size)) status = flush();
+        return status.ok();
+      }));
+  EMBER_RETURN_IF_ERROR(status);
+  if (!labels.empty()) EMBER_RETURN_IF_ERROR(flush());
+  if (done != total) {
+    return absl::InternalError(
+        absl::StrCat("embedded ", done, " documents of the ", total, " counted before"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CollectionImpl::Reembed(
+    const EncoderSpec& encoder, CollectionEncoders encoders, const ReembedOptions& options,
+    const std::function<absl::StatusOr<CollectionId>()>& allocate_vectors_id) {
+  // Writers wait for the whole reembed: a document written meanwhile would have to be embedded
+  // by both models. Readers go on with the old index until the swap.
+  WriterLock write_lock(&write_mu_);
+  EMBER_RETURN_IF_ERROR(CheckWritable());
+  const std::shared_ptr<const Space> old_space = CurrentSpace();
+  CollectionRecord record = old_space->record;
+  record.spec.encoder = encoder;
+  record.spec.dimension = encoders.document->dimension();
+  RecordFingerprints(encoders, record);
+  EMBER_RETURN_IF_ERROR(ValidateCollectionSpec(record.spec));
+  EMBER_ASSIGN_OR_RETURN(const int64_t total, CountReembeddableDocuments());
+  EMBER_ASSIGN_OR_RETURN(
+      std::unique_ptr<index::VectorIndex> index,
+      index::VectorIndex::Create(record.spec.dimension, record.spec.metric, record.spec.index));
+
+  // Nothing was written so far. From here the new vectors go under an id of their own, where no
+  // reader looks until the swap; should anything fail before the swap, they are deleted (here, or
+  // by the next Open, which finds their StagedVectorsKey).
+  EMBER_ASSIGN_OR_RETURN(record.vectors_id, allocate_vectors_id());
+  const CollectionId vectors_id = record.vectors_id;
+  const auto discard_staged = [&] {
+    storage::WriteBatch batch;
+    batch.DeleteRange(Column::kVectors, CollectionPrefix(vectors_id),
+                      CollectionPrefix(vectors_id + 1));
+    batch.Delete(Column::kCatalog, StagedVectorsKey(vectors_id));
+    (void)context_.store->Write(batch);  // best effort: the next Open finishes it
+  };
+  if (absl::Status status =
+          StageVectors(encoders, record.spec.dimension, vectors_id, total, options, *index);
+      !status.ok()) {
+    discard_staged();
+    return status;
+  }
+
+  // The swap, one batch: the new record, the old vectors' deletion, and counters whose change log
+  // starts afresh. The swap takes a sequence number of its own and truncates the log through it:
+  // every snapshot saved before covers an older sequence, so recovery can neither load one for
+  // the new vectors nor replay old changes onto a new index; it rebuilds from whichever vectors the
+  // catalog's record names.
+  CollectionCounters counters = counters_;
+  ++counters.last_sequence;
+  counters.truncated_through = counters.last_sequence;
+  storage::WriteBatch swap;
+  swap.Put(Column::kCatalog, CollectionCatalogKey(name_), EncodeCollectionRecord(record));
+  swap.Delete(Column::kCatalog, StagedVectorsKey(vectors_id));
+  swap.Put(Column::kCatalog, CountersKey(id_), EncodeCounters(counters));
+  const CollectionId old_vectors_id = old_space->record.VectorsId();
+  swap.DeleteRange(Column::kVectors, CollectionPrefix(old_vectors_id),
+                   CollectionPrefix(old_vectors_id + 1));
+  swap.DeleteRange(Column::kChangeLog, ChangeKey(id_, 0),
+                   ChangeKey(id_, counters.last_sequence + 1));
+
+  // The old snapshot is deleted before the swap commits, so that no crash can leave it next to the
+  // new vectors (the sequence numbers would reject it anyway; this does not rely on them alone).
+  std::error_code error;
+  std::filesystem::remove(context_.snapshot_path, error);
+  if (error) {
+    discard_staged();
+    return absl::InternalError(absl::StrCat("cannot delete the index snapshot ",
+                                            context_.snapshot_path, ": ", error.message()));
+  }
+  snapshot_stale_ = true;  // the old index has no snapshot now, should the swap fail
+  {
+    WriterLock visibility_lock(&visibility_mu_);
+    // On failure the staged vectors are left alone: a failed write may still have reached the log,
+    // and then they are the collection's. The next Open deletes them only if the swap is absent.
+    EMBER_RETURN_IF_ERROR(context_.store->Write(swap));
+    index_ = std::move(index);
+    counters_ = counters;
+    WriterLock space_lock(&space_mu_);
+    space_ = std::make_shared<const Space>(
+        Space{.record = std::move(record),
+              .encoders = std::make_shared<const CollectionEncoders>(std::move(encoders)),
+              .generation = old_space->generation + 1});
+  }
+  snapshot_sequence_ = counters.last_sequence;
+  changes_since_snapshot_ = 0;
+  // Best effort: without a snapshot the next Open rebuilds the index from the new vectors.
+  (void)CheckpointLocked();
+  return absl::OkStatus();
+}
+
 absl::Status CollectionImpl::Checkpoint() {
   WriterLock write_lock(&write_mu_);
   return CheckpointLocked();
@@ -700,9 +918,8 @@ absl::Status CollectionImpl::CheckpointLocked() {
   CollectionCounters counters = counters_;
   counters.truncated_through = sequence;
   storage::WriteBatch batch;
-  batch.DeleteRange(Column::kChangeLog, ChangeKey(record_.id, 0),
-                    ChangeKey(record_.id, sequence + 1));
-  batch.Put(Column::kCatalog, CountersKey(record_.id), EncodeCounters(counters));
+  batch.DeleteRange(Column::kChangeLog, ChangeKey(id_, 0), ChangeKey(id_, sequence + 1));
+  batch.Put(Column::kCatalog, CountersKey(id_), EncodeCounters(counters));
   EMBER_RETURN_IF_ERROR(context_.store->Write(batch));
   counters_ = counters;
   snapshot_sequence_ = sequence;

@@ -3,6 +3,7 @@
 #define EMBER_DB_COLLECTION_IMPL_H_
 
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -18,17 +19,19 @@
 #include "db/records.h"
 #include "db/rw_lock.h"
 #include "ember/collection.h"
+#include "ember/database.h"
 #include "index/vector_index.h"
 #include "storage/store.h"
 
 namespace ember::db {
 
-// Thread-safe. Two locks:
-// - write_mu_ serializes the collection's writers and checkpoints;
-// - visibility_mu_ is held shared by readers across an index search and the fetch of its documents,
-// and
-//   exclusively by a writer across its store commit and the index update, so that a reader sees a
-//   write batch entirely or not at all and never gets a label whose document is gone.
+// Thread-safe. Three locks:
+// - write_mu_ serializes the collection's writers, checkpoints and reembeds;
+// - visibility_mu_ is held shared by readers across an index search and the fetch of its
+//   documents, and exclusively by a writer across its store commit and the index update, so that a
+//   reader sees a write batch entirely or not at all and never gets a label whose document is gone;
+// - space_mu_ guards the pointer to the current Space (the record and models a reembed replaces),
+//   held only to copy or replace it.
 // The cost: readers wait while a writer commits (a WAL sync) and updates the index.
 class CollectionImpl final : public Collection {
  public:
@@ -51,7 +54,7 @@ class CollectionImpl final : public Collection {
   static absl::StatusOr<std::shared_ptr<CollectionImpl>> Open(Context context,
                                                               const CollectionRecord& record);
 
-  const CollectionSpec& spec() const override { return record_.spec; }
+  CollectionSpec spec() const override { return CurrentSpace()->record.spec; }
   absl::Status Upsert(std::span<const Document> documents) override;
   absl::StatusOr<std::vector<std::optional<Document>>> Get(
       std::span<const std::string> ids) const override;
@@ -60,14 +63,25 @@ class CollectionImpl final : public Collection {
   absl::StatusOr<SearchResponse> Search(const SearchRequest& request) const override;
   CollectionStats Stats() const override;
 
-  CollectionId id() const { return record_.id; }
+  CollectionId id() const { return id_; }
+  // The id whose key range holds the collection's vectors (CollectionRecord::vectors_id).
+  CollectionId vectors_id() const { return CurrentSpace()->record.VectorsId(); }
 
   // With an encoder: loads the collection's models unless loaded already, and checks them against
-  // the catalog's fingerprints (FailedPrecondition naming both when they differ). The Database calls
-  // it before handing the collection out. OK at once without an encoder.
-  absl::Status LoadEncoders() ABSL_LOCKS_EXCLUDED(encoders_mu_);
+  // the catalog's fingerprints (FailedPrecondition naming both when they differ). The Database
+  // calls it before handing the collection out. OK at once without an encoder.
+  absl::Status LoadEncoders() ABSL_LOCKS_EXCLUDED(load_mu_, space_mu_);
   // Installs models already loaded and checked (by CreateCollection).
-  void SetEncoders(CollectionEncoders encoders) ABSL_LOCKS_EXCLUDED(encoders_mu_);
+  void SetEncoders(CollectionEncoders encoders) ABSL_LOCKS_EXCLUDED(space_mu_);
+
+  // Database::ReembedCollection's work once the new models are loaded (see its contract):
+  // `encoders` are the models `encoder` names. `allocate_vectors_id` hands out a collection id no
+  // collection uses, under which the new vectors are written (called once, after the checks, so
+  // that a refused reembed writes nothing).
+  absl::Status Reembed(const EncoderSpec& encoder, CollectionEncoders encoders,
+                       const ReembedOptions& options,
+                       const std::function<absl::StatusOr<CollectionId>()>& allocate_vectors_id)
+      ABSL_LOCKS_EXCLUDED(write_mu_, visibility_mu_, space_mu_);
 
   // Saves an index snapshot covering every change so far and truncates the change log it covers.
   // No-op when nothing changed since the last snapshot, or on a read-only handle.
@@ -81,7 +95,24 @@ class CollectionImpl final : public Collection {
   void Close();
 
  private:
+  // What a reembed replaces, as one immutable value: the catalog record (encoder, dimension,
+  // fingerprints, where the vectors are keyed) and the models. A caller takes the pointer once and
+  // uses one consistent version throughout. The record changes only while write_mu_ and
+  // visibility_mu_ are both held exclusively, so a caller holding either sees the record the index
+  // and the stored vectors agree with; the models may be filled in later (LoadEncoders) without
+  // changing the generation.
+  struct Space {
+    CollectionRecord record;
+    // nullptr before LoadEncoders or SetEncoders, and without an encoder.
+    std::shared_ptr<const CollectionEncoders> encoders;
+    // Incremented by each reembed: a text embedded with one generation's models is only compared
+    // with vectors of the same generation.
+    uint64_t generation = 0;
+  };
+
   CollectionImpl(Context context, const CollectionRecord& record);
+
+  std::shared_ptr<const Space> CurrentSpace() const ABSL_LOCKS_EXCLUDED(space_mu_);
 
   absl::Status RecoverIndex();
   absl::Status RebuildIndex();
@@ -102,7 +133,11 @@ class CollectionImpl final : public Collection {
   };
   // Queues the deletion of stored document `label` (id `id`) into `change`; `keep_id` leaves its id
   // entry alone (it is being replaced). Reads the document when its attributes are indexed.
-  void AddRemoval(Label label, std::string_view id, bool keep_id, Change& change)
+  void AddRemoval(const CollectionRecord& record, Label label, std::string_view id, bool keep_id,
+                  Change& change) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // The write path of Upsert once write_mu_ is held and `documents` (validated against `record`)
+  // all have vectors.
+  absl::Status UpsertLocked(std::span<const Document> documents, const CollectionRecord& record)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Reads the attributes of the documents `change` removes, when the collection indexes attributes.
   absl::Status ReadRemovedAttributes(Change& change) const;
@@ -110,30 +145,49 @@ class CollectionImpl final : public Collection {
   absl::Status CommitAndApply(Change& change) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status CheckpointLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::StatusOr<std::vector<Label>> LookUpLabels(std::span<const std::string> ids) const;
+  // A search with a query vector of `record`'s dimension, under the visibility lock.
+  absl::StatusOr<SearchResponse> SearchLocked(const SearchRequest& request,
+                                              const CollectionRecord& record) const
+      ABSL_SHARED_LOCKS_REQUIRED(visibility_mu_);
   // The neighbours a search returns, planned and run; records the plan in `plan`.
   absl::StatusOr<std::vector<index::Neighbor>> FindNeighbors(const SearchRequest& request,
+                                                             const CollectionRecord& record,
                                                              SearchPlan& plan) const
       ABSL_SHARED_LOCKS_REQUIRED(visibility_mu_);
   // FindNeighbors keeping only the nearest document of each value of request.group_by.
   absl::StatusOr<std::vector<index::Neighbor>> FindGroupLeaders(const SearchRequest& request,
+                                                                const CollectionRecord& record,
                                                                 SearchPlan& plan) const
       ABSL_SHARED_LOCKS_REQUIRED(visibility_mu_);
   // The candidates that also match the residual filter, read from their stored attributes.
   absl::StatusOr<LabelSet> ScanResidual(const FilterCandidates& candidates, SearchPlan& plan) const
       ABSL_SHARED_LOCKS_REQUIRED(visibility_mu_);
 
-  // The loaded models; nullptr before LoadEncoders or SetEncoders, and without an encoder.
-  std::shared_ptr<const CollectionEncoders> encoders() const ABSL_LOCKS_EXCLUDED(encoders_mu_);
-  // The documents of an Upsert call with every missing vector embedded from the text; nullopt
-  // when none is missing (the caller's documents are used as they are).
+  // The documents of an Upsert call with every missing vector embedded from the text by the
+  // models of `space`; nullopt when none is missing (the caller's documents are used as they are).
   absl::StatusOr<std::optional<std::vector<Document>>> EmbedMissingVectors(
-      std::span<const Document> documents) const;
+      std::span<const Document> documents, const Space& space) const;
+
+  // Reembed's steps, with write_mu_ held throughout. The documents' count, or FailedPrecondition
+  // naming one without a text.
+  absl::StatusOr<int64_t> CountReembeddableDocuments() const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // Embeds every document's text with `encoders` into vectors stored under `vectors_id` (with the
+  // StagedVectorsKey entry) and added to `index`.
+  absl::Status StageVectors(const CollectionEncoders& encoders, int dimension,
+                            CollectionId vectors_id, int64_t total, const ReembedOptions& options,
+                            index::VectorIndex& index) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
 
   const Context context_;
-  const CollectionRecord record_;
+  const CollectionId id_;
+  const std::string name_;
 
-  mutable absl::Mutex encoders_mu_;
-  std::shared_ptr<const CollectionEncoders> encoders_ ABSL_GUARDED_BY(encoders_mu_);
+  // Serializes LoadEncoders, so that concurrent first uses load the models once.
+  absl::Mutex load_mu_;
+  mutable RwLock space_mu_ ABSL_ACQUIRED_AFTER(visibility_mu_);
+  std::shared_ptr<const Space> space_ ABSL_GUARDED_BY(space_mu_);
+
   enum class State { kOpen, kDropped, kClosed };
   std::atomic<State> state_{State::kOpen};
 

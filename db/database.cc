@@ -6,6 +6,7 @@
 //   DB/indexes/<id>.snapshot    one index snapshot per collection (derived; rebuilt when missing)
 #include "ember/database.h"
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -13,6 +14,7 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "db/catalog.h"
 #include "db/collection_impl.h"
 #include "db/encoders.h"
@@ -35,7 +37,11 @@ using storage::Column;
 
 // The layout of the store's records. Bumped on incompatible changes; a database with a newer
 // version is refused rather than misread.
-constexpr int kFormatVersion = 1;
+//   1: the first.
+//   2: a collection's vectors may be keyed under another id than its own
+//      (CollectionRecord::vectors_id, set by ReembedCollection). Version 1 stores are read as they
+//      are and marked 2 by their first reembed, so that an older Ember refuses them.
+constexpr int kFormatVersion = 2;
 
 constexpr char kSnapshotSuffix[] = ".snapshot";
 
@@ -61,6 +67,8 @@ class DatabaseImpl final : public Database {
   absl::StatusOr<std::shared_ptr<Collection>> GetCollection(const std::string& name) const override;
   std::vector<CollectionSpec> ListCollections() const override;
   absl::Status DropCollection(const std::string& name) override;
+  absl::Status ReembedCollection(const std::string& name, const EncoderSpec& encoder,
+                                 const ReembedOptions& options) override;
   absl::Status Checkpoint() override;
   const std::string& path() const override { return path_; }
 
@@ -81,6 +89,12 @@ class DatabaseImpl final : public Database {
     return absl::OkStatus();
   }
   void RemoveOrphanSnapshots() const ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  // Deletes the vectors of reembeds that never swapped in (see db::StagedVectorsKey).
+  absl::Status DiscardStagedVectors(const std::vector<CollectionRecord>& records);
+  // The next collection id to hand out (the caller stores it + 1 under kNextCollectionIdKey).
+  absl::StatusOr<CollectionId> NextCollectionId() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(id_mu_);
+  // A collection id no collection uses, durably taken: where a reembed writes its new vectors.
+  absl::StatusOr<CollectionId> AllocateVectorsId() ABSL_LOCKS_EXCLUDED(id_mu_);
 
   const std::string path_;
   const bool read_only_;
@@ -89,6 +103,9 @@ class DatabaseImpl final : public Database {
 
   mutable RwLock mu_;
   std::map<std::string, std::shared_ptr<CollectionImpl>> collections_ ABSL_GUARDED_BY(mu_);
+  // Serializes the use of kNextCollectionIdKey. Taken after mu_ (CreateCollection) or after a
+  // collection's own locks (a reembed), never before either.
+  absl::Mutex id_mu_;
 };
 
 absl::Status DatabaseImpl::Load() {
@@ -131,6 +148,7 @@ absl::Status DatabaseImpl::Load() {
         return true;
       }));
   EMBER_RETURN_IF_ERROR(status);
+  if (!read_only_) EMBER_RETURN_IF_ERROR(DiscardStagedVectors(records));
 
   WriterLock lock(&mu_);
   for (const CollectionRecord& record : records) {
@@ -145,6 +163,52 @@ absl::Status DatabaseImpl::Load() {
   }
   if (!read_only_) RemoveOrphanSnapshots();
   return absl::OkStatus();
+}
+
+absl::Status DatabaseImpl::DiscardStagedVectors(const std::vector<CollectionRecord>& records) {
+  std::vector<CollectionId> staged;
+  EMBER_RETURN_IF_ERROR(store_->ScanPrefix(Column::kCatalog, db::kStagedVectorsPrefix,
+                                           [&](std::string_view key, std::string_view) {
+                                             CollectionId vectors_id;
+                                             if (db::DecodeStagedVectorsKey(key, &vectors_id))
+                                               staged.push_back(vectors_id);
+                                             return true;
+                                           }));
+  if (staged.empty()) return absl::OkStatus();
+  storage::WriteBatch batch;
+  for (CollectionId vectors_id : staged) {
+    batch.Delete(Column::kCatalog, db::StagedVectorsKey(vectors_id));
+    // The swap that makes staged vectors a collection's deletes their entry in the same batch, so
+    // these belong to no collection; checked all the same, since deleting live vectors loses data.
+    const bool in_use = std::any_of(records.begin(), records.end(), [&](const auto& record) {
+      return record.VectorsId() == vectors_id || record.id == vectors_id;
+    });
+    if (!in_use) {
+      batch.DeleteRange(Column::kVectors, db::CollectionPrefix(vectors_id),
+                        db::CollectionPrefix(vectors_id + 1));
+    }
+  }
+  return store_->Write(batch);
+}
+
+absl::StatusOr<CollectionId> DatabaseImpl::NextCollectionId() const {
+  EMBER_ASSIGN_OR_RETURN(std::optional<std::string> next_id,
+                         store_->Get(Column::kCatalog, db::kNextCollectionIdKey));
+  CollectionId id = 1;
+  if (next_id && !absl::SimpleAtoi(*next_id, &id)) {
+    return absl::DataLossError("corrupt next collection id in the catalog");
+  }
+  return id;
+}
+
+absl::StatusOr<CollectionId> DatabaseImpl::AllocateVectorsId() {
+  absl::MutexLock lock(&id_mu_);
+  EMBER_ASSIGN_OR_RETURN(const CollectionId id, NextCollectionId());
+  storage::WriteBatch batch;
+  batch.Put(Column::kCatalog, db::kNextCollectionIdKey, absl::StrCat(id + 1));
+  batch.Put(Column::kCatalog, db::kFormatVersionKey, absl::StrCat(kFormatVersion));
+  EMBER_RETURN_IF_ERROR(store_->Write(batch));
+  return id;
 }
 
 void DatabaseImpl::RemoveOrphanSnapshots() const {
@@ -182,20 +246,16 @@ absl::StatusOr<std::shared_ptr<Collection>> DatabaseImpl::CreateCollection(
   if (collections_.contains(spec.name)) {
     return absl::AlreadyExistsError(absl::StrCat("collection \"", spec.name, "\" already exists"));
   }
-  EMBER_ASSIGN_OR_RETURN(std::optional<std::string> next_id,
-                         store_->Get(Column::kCatalog, db::kNextCollectionIdKey));
-  CollectionRecord record{.id = 1, .spec = spec};
-  if (encoders) {
-    record.document_fingerprint = encoders->document->fingerprint();
-    record.query_fingerprint = encoders->query->fingerprint();
+  CollectionRecord record{.spec = spec};
+  if (encoders) db::RecordFingerprints(*encoders, record);
+  {
+    absl::MutexLock id_lock(&id_mu_);
+    EMBER_ASSIGN_OR_RETURN(record.id, NextCollectionId());
+    storage::WriteBatch batch;
+    batch.Put(Column::kCatalog, db::kNextCollectionIdKey, absl::StrCat(record.id + 1));
+    CollectionImpl::AddCreationToBatch(record, batch);
+    EMBER_RETURN_IF_ERROR(store_->Write(batch));
   }
-  if (next_id && !absl::SimpleAtoi(*next_id, &record.id)) {
-    return absl::DataLossError("corrupt next collection id in the catalog");
-  }
-  storage::WriteBatch batch;
-  batch.Put(Column::kCatalog, db::kNextCollectionIdKey, absl::StrCat(record.id + 1));
-  CollectionImpl::AddCreationToBatch(record, batch);
-  EMBER_RETURN_IF_ERROR(store_->Write(batch));
   EMBER_ASSIGN_OR_RETURN(std::shared_ptr<CollectionImpl> collection,
                          CollectionImpl::Open(ContextFor(record.id), record));
   if (encoders) collection->SetEncoders(*std::move(encoders));
@@ -234,6 +294,9 @@ absl::Status DatabaseImpl::DropCollection(const std::string& name) {
     return absl::NotFoundError(absl::StrCat("no collection named \"", name, "\""));
   }
   const CollectionId id = it->second->id();
+  // Waits for the collection's writers, and for a reembed, which may move its vectors.
+  it->second->MarkDropped();
+  const CollectionId vectors_id = it->second->vectors_id();
   storage::WriteBatch batch;
   batch.Delete(Column::kCatalog, db::CollectionCatalogKey(name));
   batch.Delete(Column::kCatalog, db::CountersKey(id));
@@ -243,7 +306,10 @@ absl::Status DatabaseImpl::DropCollection(const std::string& name) {
                         Column::kChangeLog}) {
     batch.DeleteRange(column, begin, end);
   }
-  it->second->MarkDropped();
+  if (vectors_id != id) {
+    batch.DeleteRange(Column::kVectors, db::CollectionPrefix(vectors_id),
+                      db::CollectionPrefix(vectors_id + 1));
+  }
   EMBER_RETURN_IF_ERROR(store_->Write(batch));
   collections_.erase(it);
   std::error_code error;
@@ -251,11 +317,46 @@ absl::Status DatabaseImpl::DropCollection(const std::string& name) {
   return absl::OkStatus();
 }
 
+absl::Status DatabaseImpl::ReembedCollection(const std::string& name, const EncoderSpec& encoder,
+                                             const ReembedOptions& options) {
+  EMBER_RETURN_IF_ERROR(CheckWritable());
+  if (options.batch_size < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("batch_size must be at least 1, got ", options.batch_size));
+  }
+  std::shared_ptr<CollectionImpl> collection;
+  {
+    // Not held during the reembed: the rest of the database stays usable.
+    ReaderLock lock(&mu_);
+    const auto it = collections_.find(name);
+    if (it == collections_.end()) {
+      return absl::NotFoundError(absl::StrCat("no collection named \"", name, "\""));
+    }
+    collection = it->second;
+  }
+  // The encoder's fields are checked as a new collection's would be.
+  CollectionSpec spec = collection->spec();
+  spec.encoder = encoder;
+  spec.dimension = 0;
+  EMBER_RETURN_IF_ERROR(ValidateCollectionSpec(spec));
+  // Loading the models is slow: no lock is held, and the collection serves everything meanwhile.
+  EMBER_ASSIGN_OR_RETURN(db::CollectionEncoders encoders,
+                         db::LoadCollectionEncoders(encoder, models_dir_));
+  return collection->Reembed(encoder, std::move(encoders), options,
+                             [this] { return AllocateVectorsId(); });
+}
+
 absl::Status DatabaseImpl::Checkpoint() {
   if (read_only_) return absl::OkStatus();
-  ReaderLock lock(&mu_);
+  std::vector<std::shared_ptr<CollectionImpl>> collections;
+  {
+    // Released before checkpointing: a collection's checkpoint waits for its writers (and a
+    // reembed), which must not hold up the rest of the database.
+    ReaderLock lock(&mu_);
+    for (const auto& [_, collection] : collections_) collections.push_back(collection);
+  }
   absl::Status status;
-  for (const auto& [_, collection] : collections_) status.Update(collection->Checkpoint());
+  for (const auto& collection : collections) status.Update(collection->Checkpoint());
   if (status.ok()) status = store_->Flush();
   return status;
 }

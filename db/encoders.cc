@@ -83,6 +83,11 @@ absl::StatusOr<CollectionEncoders> LoadCollectionEncoders(const EncoderSpec& spe
   return encoders;
 }
 
+void RecordFingerprints(const CollectionEncoders& encoders, CollectionRecord& record) {
+  record.document_fingerprint = encoders.document->fingerprint();
+  record.query_fingerprint = encoders.query->fingerprint();
+}
+
 absl::Status CheckFingerprints(const CollectionRecord& record, const CollectionEncoders& encoders) {
   const EncoderSpec& spec = *record.spec.encoder;
   const auto check = [&](const char* role, const std::string& name, const std::string& recorded,

@@ -38,6 +38,9 @@ absl::StatusOr<std::string> ResolveModelFolder(const std::string& name,
 absl::StatusOr<CollectionEncoders> LoadCollectionEncoders(const EncoderSpec& spec,
                                                           const std::string& models_dir);
 
+// Writes the fingerprints of `encoders` into `record` (what CheckFingerprints later compares).
+void RecordFingerprints(const CollectionEncoders& encoders, CollectionRecord& record);
+
 // OK when `encoders` are the models `record` was built with; FailedPrecondition naming the model,
 // both fingerprints and the way out otherwise.
 absl::Status CheckFingerprints(const CollectionRecord& record, const CollectionEncoders& encoders);

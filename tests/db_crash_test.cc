@@ -16,6 +16,10 @@
 //
 // Environment: EMBER_CRASH_ROUNDS (kill rounds, default 25), EMBER_CRASH_SEED (default: from the
 // clock; printed so a failure can be replayed).
+//
+// A second crash test does the same to Database::ReembedCollection: the child moves a collection
+// of texts from model to model, the parent checks after each kill that the collection is entirely
+// in one model's space (see ReembedIsAllOrNothingUnderSigkill).
 
 #include <fcntl.h>
 #include <poll.h>
@@ -38,11 +42,15 @@
 #include <thread>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "db/catalog.h"
+#include "embed/encoder.h"
 #include "ember/ember.h"
 #include "status_matchers.h"
+#include "storage/store.h"
 
 extern char** environ;
 
@@ -211,6 +219,92 @@ TEST(DbCrashChild, DISABLED_Workload) {
 // -------------------------------------------------------------------------------------------------
 // The parent.
 
+// Runs the disabled test `child_test` of this binary in a child process, with `env` added to the
+// environment and EMBER_CRASH_CHILD_FD naming the pipe it reports on (one line per write: "R" once
+// ready, "E <message>" on an error, anything else the test defines), lets it run, kills it with
+// SIGKILL and waits for it. The kill comes a random 2..max_delay_ms after "R" or, in one round of
+// five, that long after the start, so that kills also land inside Open; or at once when `on_line`,
+// which receives every line the child writes, returns true. A child that ends by itself is a test
+// failure.
+void RunChildUntilKilled(const std::string& child_test, std::vector<std::string> env,
+                         int max_delay_ms, std::mt19937_64& rng,
+                         const std::function<bool(const std::string& line)>& on_line) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    ADD_FAILURE() << "pipe2 failed";
+    return;
+  }
+  for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+  env.push_back(absl::StrCat("EMBER_CRASH_CHILD_FD=", fds[1]));
+  std::vector<char*> envp;
+  for (std::string& s : env) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  std::string arg0 = "db_tests";
+  std::string filter = "--gtest_filter=" + child_test;
+  std::string also = "--gtest_also_run_disabled_tests";
+  char* argv[] = {arg0.data(), filter.data(), also.data(), nullptr};
+
+  const pid_t pid = fork();
+  if (pid == 0) {
+    // Only async-signal-safe calls between fork and exec.
+    fcntl(fds[1], F_SETFD, 0);
+    const int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, STDOUT_FILENO);
+    execve("/proc/self/exe", argv, envp.data());
+    _exit(127);
+  }
+  close(fds[1]);
+  if (pid < 0) {
+    close(fds[0]);
+    ADD_FAILURE() << "fork failed";
+    return;
+  }
+
+  std::string pending, error;
+  bool ready = false, kill_now = false;
+  auto consume = [&](int timeout_ms) {  // reads what is available; false at EOF
+    pollfd p{.fd = fds[0], .events = POLLIN, .revents = 0};
+    if (poll(&p, 1, timeout_ms) <= 0) return true;
+    char buffer[4096];
+    const ssize_t got = read(fds[0], buffer, sizeof buffer);
+    if (got <= 0) return false;
+    pending.append(buffer, got);
+    size_t end;
+    while ((end = pending.find('\n')) != std::string::npos) {
+      const std::string line = pending.substr(0, end);
+      pending.erase(0, end + 1);
+      ready |= line == "R";
+      if (line.starts_with("E ")) error = line.substr(2);
+      kill_now |= on_line(line);
+    }
+    return true;
+  };
+
+  const bool wait_for_ready = std::uniform_int_distribution<int>(0, 4)(rng) != 0;
+  const auto start = std::chrono::steady_clock::now();
+  if (wait_for_ready) {
+    while (!ready && !kill_now && consume(100)) {
+      if (std::chrono::steady_clock::now() - start > std::chrono::seconds(60)) break;
+    }
+  }
+  const int delay_ms = std::uniform_int_distribution<int>(2, max_delay_ms)(rng);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay_ms);
+  while (!kill_now && std::chrono::steady_clock::now() < deadline) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (!consume(std::max<int>(1, left.count()))) break;
+  }
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  while (consume(1000)) {
+  }
+  close(fds[0]);
+  if (!(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)) {
+    ADD_FAILURE() << "the child ended by itself (status " << status << "): " << error;
+  }
+}
+
 struct ChildReport {
   bool ready = false;
   int64_t last_acked[2] = {-1, -1};
@@ -234,99 +328,30 @@ class DbCrashTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  // Starts the child, lets it run (until it says it opened the database, then a random 2-300 ms;
-  // or, in some rounds, a random time from its start so that kills also land inside Open), kills
-  // it, and returns what it acknowledged.
+  // Runs DbCrashChild.DISABLED_Workload until killed, and returns what it acknowledged.
   ChildReport RunAndKillChild(int64_t start_f, int64_t start_h) {
     ChildReport report;
-    int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) {
-      ADD_FAILURE() << "pipe2 failed";
-      return report;
-    }
-    std::vector<std::string> env_strings;
-    for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
-    env_strings.push_back(absl::StrCat("EMBER_CRASH_CHILD_DIR=", dir_.string()));
-    env_strings.push_back(absl::StrCat("EMBER_CRASH_CHILD_FD=", fds[1]));
-    env_strings.push_back(absl::StrCat("EMBER_CRASH_CHILD_SEED=", seed_));
-    env_strings.push_back(absl::StrCat("EMBER_CRASH_CHILD_START_F=", start_f));
-    env_strings.push_back(absl::StrCat("EMBER_CRASH_CHILD_START_H=", start_h));
-    std::vector<char*> envp;
-    for (std::string& s : env_strings) envp.push_back(s.data());
-    envp.push_back(nullptr);
-    std::string arg0 = "db_tests";
-    std::string filter = "--gtest_filter=DbCrashChild.DISABLED_Workload";
-    std::string also = "--gtest_also_run_disabled_tests";
-    char* argv[] = {arg0.data(), filter.data(), also.data(), nullptr};
-
-    const pid_t pid = fork();
-    if (pid == 0) {
-      // Only async-signal-safe calls between fork and exec.
-      fcntl(fds[1], F_SETFD, 0);
-      const int devnull = open("/dev/null", O_WRONLY);
-      dup2(devnull, STDOUT_FILENO);
-      execve("/proc/self/exe", argv, envp.data());
-      _exit(127);
-    }
-    close(fds[1]);
-    if (pid < 0) {
-      close(fds[0]);
-      ADD_FAILURE() << "fork failed";
-      return report;
-    }
-
-    std::string pending;
-    auto consume = [&](int timeout_ms) {  // reads what is available; false at EOF
-      pollfd p{.fd = fds[0], .events = POLLIN, .revents = 0};
-      if (poll(&p, 1, timeout_ms) <= 0) return true;
-      char buffer[4096];
-      const ssize_t got = read(fds[0], buffer, sizeof buffer);
-      if (got <= 0) return false;
-      pending.append(buffer, got);
-      size_t end;
-      while ((end = pending.find('\n')) != std::string::npos) {
-        const std::string line = pending.substr(0, end);
-        pending.erase(0, end + 1);
-        if (line == "R") {
-          report.ready = true;
-        } else if (line == "C") {
-          ++report.checkpoints;
-        } else if (line.starts_with("E ")) {
-          report.error = line.substr(2);
-        } else {
-          std::vector<std::string> parts = absl::StrSplit(line, ' ');
-          int64_t n;
-          if (parts.size() == 2 && absl::SimpleAtoi(parts[1], &n)) {
-            report.last_acked[parts[0] == "F" ? 0 : 1] = n;
-          }
-        }
-      }
-      return true;
-    };
-
-    const bool wait_for_ready = std::uniform_int_distribution<int>(0, 4)(rng_) != 0;
-    const auto start = std::chrono::steady_clock::now();
-    if (wait_for_ready) {
-      while (!report.ready && consume(100)) {
-        if (std::chrono::steady_clock::now() - start > std::chrono::seconds(60)) break;
-      }
-    }
-    const int delay_ms = std::uniform_int_distribution<int>(2, 300)(rng_);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(delay_ms);
-    while (std::chrono::steady_clock::now() < deadline) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          deadline - std::chrono::steady_clock::now());
-      if (!consume(std::max<int>(1, left.count()))) break;
-    }
-    kill(pid, SIGKILL);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    while (consume(1000)) {
-    }
-    close(fds[0]);
-    if (!(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)) {
-      ADD_FAILURE() << "the child ended by itself (status " << status << "): " << report.error;
-    }
+    RunChildUntilKilled("DbCrashChild.DISABLED_Workload",
+                        {absl::StrCat("EMBER_CRASH_CHILD_DIR=", dir_.string()),
+                         absl::StrCat("EMBER_CRASH_CHILD_SEED=", seed_),
+                         absl::StrCat("EMBER_CRASH_CHILD_START_F=", start_f),
+                         absl::StrCat("EMBER_CRASH_CHILD_START_H=", start_h)},
+                        /*max_delay_ms=*/300, rng_, [&](const std::string& line) {
+                          if (line == "R") {
+                            report.ready = true;
+                          } else if (line == "C") {
+                            ++report.checkpoints;
+                          } else if (line.starts_with("E ")) {
+                            report.error = line.substr(2);
+                          } else {
+                            std::vector<std::string> parts = absl::StrSplit(line, ' ');
+                            int64_t n;
+                            if (parts.size() == 2 && absl::SimpleAtoi(parts[1], &n)) {
+                              report.last_acked[parts[0] == "F" ? 0 : 1] = n;
+                            }
+                          }
+                          return false;
+                        });
     return report;
   }
 
@@ -536,6 +561,247 @@ TEST_F(DbCrashTest, AcknowledgedBatchesSurviveSigkill) {
             << "; checkpoints in children: " << total_checkpoints << "\n";
   // Guards against a vacuous pass: the children must have made progress between kills.
   EXPECT_GT(applied[0] + applied[1], rounds);
+}
+
+// -------------------------------------------------------------------------------------------------
+// ReembedCollection under SIGKILL. The collection holds kReembedDocuments texts and moves between
+// three models in a cycle: a copy of the fixture model (mean-pooled), a copy pooling with CLS
+// instead (another model of the same dimension, so that neither a stale snapshot nor a half-swapped
+// store would be caught by a dimension check), and the CLS one truncated to 16 dimensions. Between
+// reembeds the child re-saves a few documents (same texts), so that the change log holds entries a
+// recovery must not replay onto the new index.
+
+const std::string kFixtureModel = EMBER_SHARED_DIR "/fixtures/bert-tiny-random";
+constexpr int kReembedDocuments = 300;
+constexpr char kReembedCollection[] = "texts";
+
+struct ReembedTarget {
+  const char* folder;  // under the test's folder
+  int truncate_dim;
+  int dimension;
+};
+constexpr ReembedTarget kTargets[] = {{"mean", 0, 32}, {"cls", 0, 32}, {"cls", 16, 16}};
+constexpr int kTargetCount = 3;
+
+EncoderSpec TargetSpec(const std::filesystem::path& dir, int target) {
+  return {.model = (dir / kTargets[target].folder).string(),
+          .truncate_dim = kTargets[target].truncate_dim};
+}
+
+// Which of kTargets `spec` names; -1 when none.
+int TargetOf(const std::filesystem::path& dir, const CollectionSpec& spec) {
+  for (int target = 0; target < kTargetCount; ++target) {
+    if (spec.encoder == TargetSpec(dir, target) && spec.dimension == kTargets[target].dimension) {
+      return target;
+    }
+  }
+  return -1;
+}
+
+std::string ReembedText(int i) {
+  static const char* const kWords[] = {"river",   "engine", "violin", "harbor", "pepper",
+                                       "glacier", "ledger", "orchid", "cobalt", "falcon",
+                                       "tundra",  "sonnet", "quartz", "meadow", "lantern"};
+  return absl::StrCat("entry ", i, " tells of the ", kWords[i % 15], ", the ",
+                      kWords[(i * 7 + 3) % 15], " and the ", kWords[(i / 15) % 15]);
+}
+
+std::string ReembedId(int i) { return absl::StrCat("t", i); }
+
+TEST(DbReembedCrashChild, DISABLED_Workload) {
+  const char* dir_text = std::getenv("EMBER_CRASH_CHILD_DIR");
+  ASSERT_NE(dir_text, nullptr) << "runs only as the child process of DbCrashTest";
+  const std::filesystem::path dir(dir_text);
+  const int fd = static_cast<int>(EnvInt("EMBER_CRASH_CHILD_FD", -1));
+  std::mt19937_64 rng(EnvInt("EMBER_CRASH_CHILD_SEED", 0));
+  auto fail = [&](const absl::Status& status) {
+    WriteLine(fd, absl::StrCat("E ", status.ToString()));
+    _exit(1);
+  };
+  auto db = Database::Open((dir / "db").string());
+  if (!db.ok()) fail(db.status());
+  auto collection = (*db)->GetCollection(kReembedCollection);
+  if (!collection.ok()) fail(collection.status());
+  WriteLine(fd, "R");
+  while (true) {
+    // Re-save a few documents: change-log entries after the last snapshot.
+    std::vector<Document> documents;
+    for (int n = std::uniform_int_distribution<int>(1, 20)(rng); n > 0; --n) {
+      const int i = std::uniform_int_distribution<int>(0, kReembedDocuments - 1)(rng);
+      if (absl::c_any_of(documents, [&](const Document& d) { return d.id == ReembedId(i); })) {
+        continue;
+      }
+      documents.push_back({.id = ReembedId(i), .text = ReembedText(i)});
+    }
+    if (absl::Status status = (*collection)->Upsert(documents); !status.ok()) fail(status);
+    if (std::uniform_int_distribution<int>(0, 3)(rng) == 0) {
+      if (absl::Status status = (*db)->Checkpoint(); !status.ok()) fail(status);
+    }
+
+    const int current = TargetOf(dir, (*collection)->spec());
+    if (current < 0) fail(absl::InternalError("the collection's spec names none of the models"));
+    const int next = (current + 1) % kTargetCount;
+    WriteLine(fd, absl::StrCat("B ", next));
+    const absl::Status status = (*db)->ReembedCollection(
+        kReembedCollection, TargetSpec(dir, next),
+        {.batch_size = std::uniform_int_distribution<int>(4, 64)(rng),
+         .progress = [&](int64_t done, int64_t) { WriteLine(fd, absl::StrCat("P ", done)); }});
+    if (!status.ok()) fail(status);
+    WriteLine(fd, absl::StrCat("D ", next));
+  }
+}
+
+TEST_F(DbCrashTest, ReembedIsAllOrNothingUnderSigkill) {
+  if (!std::filesystem::exists(kFixtureModel + "/config.json")) {
+    GTEST_SKIP() << kFixtureModel << " is absent (../shared is not here)";
+  }
+  const int64_t rounds = std::max<int64_t>(1, EnvInt("EMBER_REEMBED_CRASH_ROUNDS", 25));
+  std::cout << "reembed crash test: seed " << seed_ << " (EMBER_CRASH_SEED), " << rounds
+            << " rounds\n";
+  std::filesystem::create_directories(dir_);
+  for (const char* folder : {"mean", "cls"}) {
+    std::filesystem::copy(kFixtureModel, dir_ / folder, std::filesystem::copy_options::recursive);
+  }
+  {
+    std::ofstream pooling(dir_ / "cls" / "1_Pooling" / "config.json", std::ios::trunc);
+    pooling << R"({"word_embedding_dimension": 32, "pooling_mode_cls_token": true,
+                  "pooling_mode_mean_tokens": false, "pooling_mode_max_tokens": false,
+                  "pooling_mode_mean_sqrt_len_tokens": false})";
+  }
+  std::vector<std::string> texts, ids;
+  for (int i = 0; i < kReembedDocuments; ++i) {
+    texts.push_back(ReembedText(i));
+    ids.push_back(ReembedId(i));
+  }
+  // Each model's embeddings of the texts, computed apart from the database.
+  std::vector<float> expected[kTargetCount];
+  for (int target = 0; target < kTargetCount; ++target) {
+    auto encoder = embed::LoadEncoder((dir_ / kTargets[target].folder).string(),
+                                      {.truncate_dim = kTargets[target].truncate_dim});
+    ASSERT_THAT(encoder, IsOk());
+    ASSERT_EQ((*encoder)->dimension(), kTargets[target].dimension);
+    ASSERT_OK_AND_ASSIGN(expected[target], (*encoder)->Embed(texts, embed::EmbedRole::kDocument));
+  }
+  const std::string db_path = (dir_ / "db").string();
+  {
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Database> db, Database::Open(db_path));
+    CollectionSpec spec{.name = kReembedCollection, .metric = Metric::kCosine};
+    spec.index.hnsw = {.m = 8, .ef_construction = 64, .ef_search = kSearchEf};
+    spec.encoder = TargetSpec(dir_, 0);
+    ASSERT_OK_AND_ASSIGN(auto collection, db->CreateCollection(spec));
+    std::vector<Document> documents;
+    for (int i = 0; i < kReembedDocuments; ++i) {
+      documents.push_back({.id = ids[i], .text = texts[i]});
+    }
+    ASSERT_OK(collection->Upsert(documents));
+  }
+
+  int current = 0;  // the model the collection was last seen in
+  int kills_inside = 0, swaps_found = 0, completed = 0;
+  for (int64_t round = 0; round < rounds; ++round) {
+    // What the child said: the reembed begun last, whether it finished, and batches done in it.
+    int begun = -1, acknowledged = current, batches = 0;
+    bool in_flight = false;
+    std::string error;
+    // In half the rounds the kill aims at the swap: 0-15 ms after some reembed's last batch, when
+    // the old snapshot is deleted, the swap committed and the new snapshot written.
+    const bool aim_at_swap = std::uniform_int_distribution<int>(0, 1)(rng_) == 0;
+    int swaps_to_let_pass = std::uniform_int_distribution<int>(0, 2)(rng_);
+    const int aim_delay_us = std::uniform_int_distribution<int>(0, 15000)(rng_);
+    RunChildUntilKilled("DbReembedCrashChild.DISABLED_Workload",
+                        {absl::StrCat("EMBER_CRASH_CHILD_DIR=", dir_.string()),
+                         absl::StrCat("EMBER_CRASH_CHILD_SEED=", seed_ + round)},
+                        /*max_delay_ms=*/600, rng_, [&](const std::string& line) {
+                          if (line.starts_with("E ")) error = line.substr(2);
+                          if (line.starts_with("B ")) {
+                            begun = line[2] - '0';
+                            in_flight = true;
+                            batches = 0;
+                          } else if (line.starts_with("P ") && line != "P 0") {
+                            ++batches;
+                            if (aim_at_swap && line == absl::StrCat("P ", kReembedDocuments) &&
+                                swaps_to_let_pass-- == 0) {
+                              std::this_thread::sleep_for(std::chrono::microseconds(aim_delay_us));
+                              return true;
+                            }
+                          } else if (line.starts_with("D ")) {
+                            acknowledged = line[2] - '0';
+                            in_flight = false;
+                            ++completed;
+                          }
+                          return false;
+                        });
+    ASSERT_TRUE(error.empty()) << "child error: " << error;
+    const std::string context = absl::StrCat("round ", round, ", seed ", seed_);
+
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Database> db, Database::Open(db_path));
+    // The catalog names one model, and GetCollection checks that model's fingerprint against the
+    // one recorded: record and fingerprints agree.
+    auto collection = db->GetCollection(kReembedCollection);
+    ASSERT_THAT(collection, IsOk()) << context;
+    const int target = TargetOf(dir_, (*collection)->spec());
+    ASSERT_GE(target, 0) << context << ": the spec names none of the models";
+    ASSERT_TRUE(target == acknowledged || (in_flight && target == begun))
+        << context << ": the collection is in model " << target << ", but the child finished "
+        << acknowledged << (in_flight ? absl::StrCat(" and had begun ", begun) : "");
+    if (in_flight && batches > 0) ++kills_inside;
+    if (in_flight && target == begun) ++swaps_found;
+
+    // Every stored vector is that model's embedding of its text, in that model's dimension.
+    const int dimension = kTargets[target].dimension;
+    ASSERT_EQ((*collection)->Count(), kReembedDocuments) << context;
+    ASSERT_OK_AND_ASSIGN(auto documents, (*collection)->Get(ids));
+    for (int i = 0; i < kReembedDocuments; ++i) {
+      ASSERT_TRUE(documents[i].has_value()) << context << ": " << ids[i];
+      ASSERT_EQ(documents[i]->vector.size(), static_cast<size_t>(dimension)) << context;
+      for (int j = 0; j < dimension; ++j) {
+        ASSERT_NEAR(documents[i]->vector[j], expected[target][i * dimension + j], 1e-5)
+            << context << ": " << ids[i] << " is not model " << target << "'s embedding";
+      }
+    }
+    // The index agrees: it holds every document once, and each is its own nearest neighbour.
+    const CollectionStats stats = (*collection)->Stats();
+    EXPECT_EQ(stats.index_vectors - stats.index_tombstones, kReembedDocuments) << context;
+    for (int i = 0; i < kReembedDocuments; ++i) {
+      auto response = (*collection)
+                          ->Search({.vector = documents[i]->vector,
+                                    .k = 1,
+                                    .ef_search = kSearchEf,
+                                    .include_text = false});
+      ASSERT_THAT(response, IsOk()) << context;
+      ASSERT_EQ(response->hits.size(), 1u) << context;
+      ASSERT_EQ(response->hits[0].id, ids[i]) << context;
+      EXPECT_NEAR(response->hits[0].score, 1.0f, 1e-4) << context << ": " << ids[i];
+    }
+    collection->reset();
+    db.reset();
+
+    // In the store: one vector per document (a killed reembed's staged vectors were discarded by
+    // the Open above), and no reembed left in progress.
+    ASSERT_OK_AND_ASSIGN(
+        auto store, storage::Store::Open((dir_ / "db" / "store").string(), {.read_only = true}));
+    int vectors = 0, staged = 0;
+    ASSERT_OK(store->ScanPrefix(storage::Column::kVectors, "", [&](auto, auto) {
+      ++vectors;
+      return true;
+    }));
+    ASSERT_OK(
+        store->ScanPrefix(storage::Column::kCatalog, db::kStagedVectorsPrefix, [&](auto, auto) {
+          ++staged;
+          return true;
+        }));
+    EXPECT_EQ(vectors, kReembedDocuments) << context;
+    EXPECT_EQ(staged, 0) << context;
+    current = target;
+    if (::testing::Test::HasFailure()) return;
+  }
+  std::cout << "reembed crash test: " << rounds << " kills, " << kills_inside
+            << " inside a reembed (of which " << swaps_found << " found swapped), " << completed
+            << " reembeds completed\n";
+  // Guards against a vacuous pass: kills must have landed inside reembeds, on both sides of the
+  // swap, and reembeds must have completed.
+  EXPECT_GT(kills_inside, 0);
+  EXPECT_GT(completed, 0);
 }
 
 }  // namespace

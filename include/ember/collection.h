@@ -21,12 +21,15 @@ namespace ember {
 //
 // Thread-safety: all methods may be called concurrently from any number of threads. Searches run
 // concurrently with each other; a search sees each Upsert or Delete call entirely or not at all.
+// A handle stays valid across Database::ReembedCollection: each call runs entirely with the models
+// (and dimension) before it or entirely with those after it.
 class Collection {
  public:
   virtual ~Collection() = default;
 
-  // The spec the collection was created with.
-  virtual const CollectionSpec& spec() const = 0;
+  // The collection's spec: the one it was created with, except for the encoder and dimension,
+  // which Database::ReembedCollection replaces. A copy, since a reembed may replace it at any time.
+  virtual CollectionSpec spec() const = 0;
 
   // Inserts the documents, replacing any stored document with the same id. All or nothing: the
   // batch is validated first, and one invalid document changes nothing and returns InvalidArgument

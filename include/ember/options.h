@@ -117,8 +117,8 @@ struct EncoderSpec {
   friend bool operator==(const EncoderSpec&, const EncoderSpec&) = default;
 };
 
-// Everything that defines a collection. Fixed at creation (the encoder changes only through
-// Database::ReembedCollection).
+// Everything that defines a collection. Fixed at creation (the encoder, and with it the dimension,
+// changes only through Database::ReembedCollection).
 struct CollectionSpec {
   /// 1 to 128 characters of [A-Za-z0-9_.-], not starting with '.'.
   std::string name;
