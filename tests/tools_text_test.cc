@@ -228,6 +228,41 @@ TEST_F(CliTextTest, ImportsTextsAndFindsThemByText) {
   EXPECT_EQ(JsonLines(result.out).at(0)["id"], "vector");
 }
 
+TEST_F(CliTextTest, ReembedMovesACollectionWhoseModelChangedToTheNewModel) {
+  // A copy of the fixture the test changes under the collection.
+  const std::string model = (dir_ / "model").string();
+  std::filesystem::copy(kModel, model, std::filesystem::copy_options::recursive);
+  ASSERT_EQ(Ember({db_, "create", "docs", "--model", model, "--index", "flat"}).exit_code, 0);
+  const std::vector<std::string> lines = {
+      json({{"id", "cat"}, {"text", "The cat sat on the mat."}}).dump(),
+      json({{"id", "bread"}, {"text", "A recipe for sourdough bread."}}).dump()};
+  ASSERT_EQ(Ember({db_, "import", "docs", WriteJsonLines("docs.jsonl", lines)}).exit_code, 0);
+
+  // Pool the same weights differently: another model as far as the vectors go.
+  ::ember::testing::WriteFile(model + "/1_Pooling/config.json",
+                              json({{"word_embedding_dimension", kModelDimension},
+                                    {"pooling_mode_cls_token", true},
+                                    {"pooling_mode_mean_tokens", false}})
+                                  .dump());
+
+  RunResult result = Ember({db_, "search", "docs", "--text", "cat"});
+  EXPECT_EQ(result.exit_code, 1);
+  EXPECT_THAT(result.err, AllOf(HasSubstr("fingerprint"), HasSubstr("reembed")));
+
+  result = Ember({db_, "reembed", "docs", "--model", model, "--json"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(JsonLines(result.out).at(0)["documents"], 2);
+  result = Ember({db_, "search", "docs", "--text", "The cat sat on the mat.", "-k", "1", "--json"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  EXPECT_EQ(JsonLines(result.out).at(0)["id"], "cat");
+  EXPECT_NEAR(JsonLines(result.out).at(0)["score"].get<double>(), 1.0, 1e-4);
+
+  // Usage: the model is required; an unknown model changes nothing.
+  EXPECT_EQ(Ember({db_, "reembed", "docs"}).exit_code, 2);
+  EXPECT_EQ(Ember({db_, "reembed", "docs", "--model", (dir_ / "nothing").string()}).exit_code, 1);
+  EXPECT_EQ(Ember({db_, "search", "docs", "--text", "cat"}).exit_code, 0);
+}
+
 TEST_F(CliTextTest, ImportsBeirCorpusLines) {
   CreateTextCollection("docs");
   const std::string input =

@@ -1,4 +1,8 @@
-// The verbs that manage collections: create, drop, collections, stats.
+// The verbs that manage collections: create, reembed, drop, collections, stats.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
@@ -6,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "ember/database.h"
 #include "ember/status.h"
@@ -13,6 +18,7 @@
 #include "tools/cli_args.h"
 #include "tools/models_dir.h"
 #include "tools/output.h"
+#include "tools/progress_bar.h"
 #include "tools/verbs.h"
 
 namespace ember::cli {
@@ -79,6 +85,15 @@ absl::StatusOr<std::optional<EncoderSpec>> EncoderFromFlags(const ParsedArgs& ar
   return encoder;
 }
 
+// Resolves every model `encoder` names before anything is opened, so that a missing model fails
+// with the command's hint rather than after work has begun.
+absl::Status CheckModelsExist(const EncoderSpec& encoder, const std::string& models_dir) {
+  for (const std::string* model : {&encoder.model, &encoder.query_model}) {
+    if (!model->empty()) EMBER_RETURN_IF_ERROR(ResolveModelName(*model, models_dir).status());
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RunCreate(const Invocation& invocation) {
   const ParsedArgs& args = invocation.args;
   CollectionSpec spec;
@@ -114,13 +129,7 @@ absl::Status RunCreate(const Invocation& invocation) {
   // empty database folder.
   EMBER_RETURN_IF_ERROR(ValidateCollectionSpec(spec));
   const std::string models_dir = FindModelsDir();
-  if (spec.encoder) {
-    for (const std::string* model : {&spec.encoder->model, &spec.encoder->query_model}) {
-      if (!model->empty()) {
-        EMBER_RETURN_IF_ERROR(ResolveModelName(*model, models_dir).status());
-      }
-    }
-  }
+  if (spec.encoder) EMBER_RETURN_IF_ERROR(CheckModelsExist(*spec.encoder, models_dir));
 
   EMBER_ASSIGN_OR_RETURN(auto database, OpenDatabase(invocation, {.create_if_missing = true,
                                                                   .models_dir = models_dir}));
@@ -131,6 +140,43 @@ absl::Status RunCreate(const Invocation& invocation) {
                    MetricName(created.metric), ", ", DescribeIndex(created.index));
   if (created.encoder) absl::StrAppend(&message, ", ", DescribeEncoder(*created.encoder));
   PrintResult(stdout, invocation.format, message, SpecToJson(created));
+  return absl::OkStatus();
+}
+
+absl::Status RunReembed(const Invocation& invocation) {
+  const ParsedArgs& args = invocation.args;
+  const std::string& name = args.positionals()[0];
+  EMBER_ASSIGN_OR_RETURN(std::optional<EncoderSpec> encoder, EncoderFromFlags(args));
+  if (!encoder) return UsageError("missing --model MODEL: the model to embed the texts with");
+  const std::string models_dir = FindModelsDir();
+  EMBER_RETURN_IF_ERROR(CheckModelsExist(*encoder, models_dir));
+  EMBER_ASSIGN_OR_RETURN(auto database, OpenDatabase(invocation, {.create_if_missing = false,
+                                                                  .models_dir = models_dir}));
+  const auto start = std::chrono::steady_clock::now();
+  std::optional<ProgressBar> progress;
+  int64_t documents = 0;
+  EMBER_RETURN_IF_ERROR(
+      database->ReembedCollection(name, *encoder, {.progress = [&](int64_t done, int64_t total) {
+                                    // The bar counts documents where an import counts bytes.
+                                    if (!progress)
+                                      progress.emplace(stderr, total, isatty(fileno(stderr)) != 0);
+                                    progress->Update(done, done);
+                                    documents = total;
+                                  }}));
+  if (progress) progress->Finish();
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EMBER_ASSIGN_OR_RETURN(auto collection, OpenCollection(invocation, *database, name));
+  const CollectionSpec spec = collection->spec();
+  PrintResult(stdout, invocation.format,
+              absl::StrFormat("re-embedded %d documents of \"%s\" in %.1fs (%.0f docs/s): %s, "
+                              "dimension %d",
+                              documents, name, seconds, seconds > 0 ? documents / seconds : 0.0,
+                              DescribeEncoder(*spec.encoder), spec.dimension),
+              {{"collection", name},
+               {"documents", documents},
+               {"seconds", seconds},
+               {"spec", SpecToJson(spec)}});
   return absl::OkStatus();
 }
 
@@ -189,6 +235,14 @@ constexpr FlagSpec kCreateFlags[] = {
     {"attribute", FlagKind::kRepeated},
 };
 
+constexpr FlagSpec kReembedFlags[] = {
+    {"model"},
+    {"query-model"},
+    {"query-prompt"},
+    {"document-prompt"},
+    {"truncate-dim", FlagKind::kInteger},
+};
+
 constexpr Verb kCollectionVerbs[] = {
     {.name = "create",
      .positionals = "COLL",
@@ -196,30 +250,45 @@ constexpr Verb kCollectionVerbs[] = {
          "(--model MODEL [model options] | --dim N) [--metric cosine|ip|l2]\n"
          "       [--index hnsw|ivf|flat] [index options] [--attribute NAME:TYPE[:noindex]]...",
      .summary = "create a collection (and the database folder when missing)",
-     .details = "  --model MODEL         embed texts with this model: imported lines may be texts\n"
-                "                        without vectors, and `search --text` embeds the query.\n"
-                "                        A model folder, ORG/NAME[@REV] of a model `ember model\n"
-                "                        pull` fetched, or a name in the models folder: `default`\n"
-                "                        is models/default of the repository ($EMBER_MODELS_DIR\n"
-                "                        overrides the folder). Later opens check it is unchanged.\n"
-                "  --query-model MODEL   embed queries with another model of the same space\n"
-                "  --query-prompt P      text put before each query (default: the model's)\n"
-                "  --document-prompt P   text put before each document (default: the model's)\n"
-                "  --truncate-dim N      keep the first N components (Matryoshka models)\n"
-                "  --dim N               components per vector: required without --model; with it,\n"
-                "                        checked against the model's\n"
-                "  --metric M            cosine (default), ip (inner product) or l2\n"
-                "  --index K             hnsw (default), ivf or flat (exact)\n"
-                "  --m N                 hnsw: neighbours per node (default 32)\n"
-                "  --ef-construction N   hnsw: candidates while inserting (default 200)\n"
-                "  --ef-search N         hnsw: candidates while searching (default 64)\n"
-                "  --nlist N             ivf: inverted lists (default 1024)\n"
-                "  --nprobe N            ivf: lists visited per query (default 32)\n"
-                "  --attribute N:T       declare attribute N of type T (bool, int, double, string,\n"
-                "                        list): type-checked on import and indexed for --filter;\n"
-                "                        N:T:noindex declares it without an index. Repeatable.\n",
+     .details =
+         "  --model MODEL         embed texts with this model: imported lines may be texts\n"
+         "                        without vectors, and `search --text` embeds the query.\n"
+         "                        A model folder, ORG/NAME[@REV] of a model `ember model\n"
+         "                        pull` fetched, or a name in the models folder: `default`\n"
+         "                        is models/default of the repository ($EMBER_MODELS_DIR\n"
+         "                        overrides the folder). Later opens check it is unchanged.\n"
+         "  --query-model MODEL   embed queries with another model of the same space\n"
+         "  --query-prompt P      text put before each query (default: the model's)\n"
+         "  --document-prompt P   text put before each document (default: the model's)\n"
+         "  --truncate-dim N      keep the first N components (Matryoshka models)\n"
+         "  --dim N               components per vector: required without --model; with it,\n"
+         "                        checked against the model's\n"
+         "  --metric M            cosine (default), ip (inner product) or l2\n"
+         "  --index K             hnsw (default), ivf or flat (exact)\n"
+         "  --m N                 hnsw: neighbours per node (default 32)\n"
+         "  --ef-construction N   hnsw: candidates while inserting (default 200)\n"
+         "  --ef-search N         hnsw: candidates while searching (default 64)\n"
+         "  --nlist N             ivf: inverted lists (default 1024)\n"
+         "  --nprobe N            ivf: lists visited per query (default 32)\n"
+         "  --attribute N:T       declare attribute N of type T (bool, int, double, string,\n"
+         "                        list): type-checked on import and indexed for --filter;\n"
+         "                        N:T:noindex declares it without an index. Repeatable.\n",
      .flags = kCreateFlags,
      .run = RunCreate},
+    {.name = "reembed",
+     .positionals = "COLL",
+     .flag_synopsis =
+         "--model MODEL [--query-model MODEL] [--query-prompt P] [--document-prompt P]\n"
+         "       [--truncate-dim N]",
+     .summary = "embed every stored text again with another model, atomically",
+     .details = "  Builds a new index from the stored texts with the new model(s) and swaps it in\n"
+                "  with the new model in one step: searches keep working on the old index\n"
+                "  meanwhile (writes wait), and a crash leaves either the old or the new model in\n"
+                "  force. The way back in when `create`'s model changed and the collection no\n"
+                "  longer opens. Every document must have a text. Flags as for `create`; the\n"
+                "  dimension follows the new model.\n",
+     .flags = kReembedFlags,
+     .run = RunReembed},
     {.name = "drop",
      .positionals = "COLL",
      .flag_synopsis = "",

@@ -47,7 +47,7 @@ struct Verb {
   bool takes_database = true;
 };
 
-// create, drop, collections, stats.
+// create, reembed, drop, collections, stats.
 std::span<const Verb> CollectionVerbs();
 // import, search, get, delete.
 std::span<const Verb> DocumentVerbs();
