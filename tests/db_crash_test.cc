@@ -49,6 +49,7 @@
 #include "db/catalog.h"
 #include "embed/encoder.h"
 #include "ember/ember.h"
+#include "fixture_model.h"
 #include "status_matchers.h"
 #include "storage/store.h"
 
@@ -571,7 +572,7 @@ TEST_F(DbCrashTest, AcknowledgedBatchesSurviveSigkill) {
 // reembeds the child re-saves a few documents (same texts), so that the change log holds entries a
 // recovery must not replay onto the new index.
 
-const std::string kFixtureModel = EMBER_SHARED_DIR "/fixtures/bert-tiny-random";
+using ::ember::testing::kFixtureModel;
 constexpr int kReembedDocuments = 300;
 constexpr char kReembedCollection[] = "texts";
 
@@ -662,12 +663,7 @@ TEST_F(DbCrashTest, ReembedIsAllOrNothingUnderSigkill) {
   for (const char* folder : {"mean", "cls"}) {
     std::filesystem::copy(kFixtureModel, dir_ / folder, std::filesystem::copy_options::recursive);
   }
-  {
-    std::ofstream pooling(dir_ / "cls" / "1_Pooling" / "config.json", std::ios::trunc);
-    pooling << R"({"word_embedding_dimension": 32, "pooling_mode_cls_token": true,
-                  "pooling_mode_mean_tokens": false, "pooling_mode_max_tokens": false,
-                  "pooling_mode_mean_sqrt_len_tokens": false})";
-  }
+  ::ember::testing::PoolWithCls((dir_ / "cls").string());
   std::vector<std::string> texts, ids;
   for (int i = 0; i < kReembedDocuments; ++i) {
     texts.push_back(ReembedText(i));

@@ -8,6 +8,7 @@
 
 #include "embed/encoder.h"
 #include "ember/ember.h"
+#include "fixture_model.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "status_matchers.h"
@@ -20,7 +21,7 @@ using ::ember::testing::IsOk;
 using ::ember::testing::StatusIs;
 using ::testing::HasSubstr;
 
-const std::string kModelDir = EMBER_SHARED_DIR "/fixtures/bert-tiny-random";
+const std::string& kModelDir = ::ember::testing::kFixtureModel;
 
 class EncoderCollectionTest : public ::testing::Test {
  protected:
@@ -84,7 +85,8 @@ TEST_F(EncoderCollectionTest, UpsertEmbedsTextsAndSearchEmbedsTheQuery) {
   // The stored vectors are the model's own embeddings of the texts.
   const std::vector<float> expected = DirectEmbedding(kTexts, embed::EmbedRole::kDocument);
   ASSERT_EQ(expected.size(), kTexts.size() * dimension);
-  ASSERT_OK_AND_ASSIGN(auto got, collection->Get(std::vector<std::string>{"doc0", "doc1", "doc2", "doc3"}));
+  ASSERT_OK_AND_ASSIGN(auto got,
+                       collection->Get(std::vector<std::string>{"doc0", "doc1", "doc2", "doc3"}));
   for (size_t i = 0; i < kTexts.size(); ++i) {
     ASSERT_TRUE(got[i].has_value());
     ASSERT_EQ(got[i]->vector.size(), static_cast<size_t>(dimension));
@@ -95,8 +97,7 @@ TEST_F(EncoderCollectionTest, UpsertEmbedsTextsAndSearchEmbedsTheQuery) {
 
   // A text query is embedded with the query model; a query equal to a document's text finds it.
   for (size_t i = 0; i < kTexts.size(); ++i) {
-    ASSERT_OK_AND_ASSIGN(SearchResponse response,
-                         collection->Search({.text = kTexts[i], .k = 2}));
+    ASSERT_OK_AND_ASSIGN(SearchResponse response, collection->Search({.text = kTexts[i], .k = 2}));
     ASSERT_EQ(response.hits.size(), 2u);
     EXPECT_EQ(response.hits[0].id, "doc" + std::to_string(i));
     EXPECT_NEAR(response.hits[0].score, 1.0f, 1e-4);
@@ -107,8 +108,7 @@ TEST_F(EncoderCollectionTest, UpsertEmbedsTextsAndSearchEmbedsTheQuery) {
   db.reset();
   db = OpenDatabase();
   ASSERT_OK_AND_ASSIGN(collection, db->GetCollection("docs"));
-  ASSERT_OK_AND_ASSIGN(SearchResponse response,
-                       collection->Search({.text = kTexts[2], .k = 1}));
+  ASSERT_OK_AND_ASSIGN(SearchResponse response, collection->Search({.text = kTexts[2], .k = 1}));
   ASSERT_EQ(response.hits.size(), 1u);
   EXPECT_EQ(response.hits[0].id, "doc2");
 }
@@ -119,16 +119,16 @@ TEST_F(EncoderCollectionTest, DocumentsWithVectorsKeepThemAndOthersNeedText) {
   const int dimension = collection->spec().dimension;
   std::vector<float> own(dimension, 0.0f);
   own[0] = 1.0f;
-  ASSERT_THAT(collection->Upsert(std::vector<Document>{
-                  {.id = "given", .text = "some text", .vector = own}}),
+  ASSERT_THAT(collection->Upsert(
+                  std::vector<Document>{{.id = "given", .text = "some text", .vector = own}}),
               IsOk());
   ASSERT_OK_AND_ASSIGN(auto got, collection->Get(std::vector<std::string>{"given"}));
   ASSERT_TRUE(got[0].has_value());
   EXPECT_EQ(got[0]->vector, own) << "a document's own vector is stored as given";
 
   // Neither vector nor text: rejected, naming the document, and nothing of the batch is written.
-  const auto status = collection->Upsert(
-      std::vector<Document>{{.id = "fine", .text = "a text"}, {.id = "empty"}});
+  const auto status =
+      collection->Upsert(std::vector<Document>{{.id = "fine", .text = "a text"}, {.id = "empty"}});
   EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("\"empty\"")));
   EXPECT_THAT(status, StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("neither")));
   EXPECT_EQ(collection->Count(), 1);
@@ -145,12 +145,7 @@ TEST_F(EncoderCollectionTest, ChangedModelIsRefusedWithBothFingerprints) {
     created_fingerprint = (*encoder)->fingerprint();
   }
   // The folder now holds another model: the same weights pooled differently.
-  {
-    std::ofstream pooling(model_ + "/1_Pooling/config.json", std::ios::trunc);
-    pooling << R"({"word_embedding_dimension": 32, "pooling_mode_cls_token": true,
-                  "pooling_mode_mean_tokens": false, "pooling_mode_max_tokens": false,
-                  "pooling_mode_mean_sqrt_len_tokens": false})";
-  }
+  ::ember::testing::PoolWithCls(model_);
   auto changed = embed::LoadEncoder(model_);
   ASSERT_THAT(changed, IsOk());
   const std::string new_fingerprint = (*changed)->fingerprint();
@@ -159,10 +154,10 @@ TEST_F(EncoderCollectionTest, ChangedModelIsRefusedWithBothFingerprints) {
   auto db = OpenDatabase();
   ASSERT_NE(db, nullptr) << "the database itself opens; only the collection is refused";
   const auto collection = db->GetCollection("docs");
-  EXPECT_THAT(collection, StatusIs(absl::StatusCode::kFailedPrecondition,
-                                   HasSubstr(created_fingerprint)));
-  EXPECT_THAT(collection, StatusIs(absl::StatusCode::kFailedPrecondition,
-                                   HasSubstr(new_fingerprint)));
+  EXPECT_THAT(collection,
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr(created_fingerprint)));
+  EXPECT_THAT(collection,
+              StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr(new_fingerprint)));
   EXPECT_THAT(collection, StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("reembed")));
   EXPECT_EQ(db->ListCollections().size(), 1u);
 }
@@ -187,8 +182,7 @@ TEST_F(EncoderCollectionTest, BadEncoderSpecsAreRejected) {
 
 TEST_F(EncoderCollectionTest, TextSearchWithoutAnEncoderIsAnError) {
   auto db = OpenDatabase();
-  ASSERT_OK_AND_ASSIGN(auto collection,
-                       db->CreateCollection({.name = "vectors", .dimension = 3}));
+  ASSERT_OK_AND_ASSIGN(auto collection, db->CreateCollection({.name = "vectors", .dimension = 3}));
   EXPECT_THAT(collection->Search({.text = "hello"}),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("no encoder")));
 }

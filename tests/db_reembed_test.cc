@@ -20,6 +20,7 @@
 #include "db/records.h"
 #include "embed/encoder.h"
 #include "ember/ember.h"
+#include "fixture_model.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "status_matchers.h"
@@ -33,16 +34,9 @@ using ::ember::testing::IsOk;
 using ::ember::testing::StatusIs;
 using ::testing::HasSubstr;
 
-const std::string kModelDir = EMBER_SHARED_DIR "/fixtures/bert-tiny-random";
-constexpr int kModelDimension = 32;
-
-// Makes the model in `folder` another model: the same weights, CLS-pooled instead of mean-pooled.
-void PoolWithCls(const std::string& folder) {
-  std::ofstream pooling(folder + "/1_Pooling/config.json", std::ios::trunc);
-  pooling << R"({"word_embedding_dimension": 32, "pooling_mode_cls_token": true,
-                "pooling_mode_mean_tokens": false, "pooling_mode_max_tokens": false,
-                "pooling_mode_mean_sqrt_len_tokens": false})";
-}
+using ::ember::testing::PoolWithCls;
+const std::string& kModelDir = ::ember::testing::kFixtureModel;
+constexpr int kModelDimension = ::ember::testing::kFixtureModelDimension;
 
 // Texts different enough that each is its own nearest neighbour under every model used here.
 std::vector<std::string> Texts(int count) {

@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "fixture_model.h"
 #include "nlohmann/json.hpp"
 #include "tools_cli_runner.h"
 
@@ -30,8 +31,8 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-const std::string kModel = EMBER_SHARED_DIR "/fixtures/bert-tiny-random";
-constexpr int kModelDimension = 32;
+const std::string& kModel = ::ember::testing::kFixtureModel;
+constexpr int kModelDimension = ::ember::testing::kFixtureModelDimension;
 
 // Two texts long enough to be cut into several chunks of 16 tokens.
 constexpr char kVolcanoes[] =
@@ -238,12 +239,7 @@ TEST_F(CliTextTest, ReembedMovesACollectionWhoseModelChangedToTheNewModel) {
       json({{"id", "bread"}, {"text", "A recipe for sourdough bread."}}).dump()};
   ASSERT_EQ(Ember({db_, "import", "docs", WriteJsonLines("docs.jsonl", lines)}).exit_code, 0);
 
-  // Pool the same weights differently: another model as far as the vectors go.
-  ::ember::testing::WriteFile(model + "/1_Pooling/config.json",
-                              json({{"word_embedding_dimension", kModelDimension},
-                                    {"pooling_mode_cls_token", true},
-                                    {"pooling_mode_mean_tokens", false}})
-                                  .dump());
+  ::ember::testing::PoolWithCls(model);
 
   RunResult result = Ember({db_, "search", "docs", "--text", "cat"});
   EXPECT_EQ(result.exit_code, 1);
