@@ -81,47 +81,26 @@ struct Flags {
 
 absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
   Flags flags;
-  for (int i = 1; i < argc; ++i) {
-    const std::string name = argv[i];
-    if (i + 1 >= argc) return absl::InvalidArgumentError(absl::StrCat(name, " needs a value"));
-    const std::string value = argv[++i];
-    auto integer = [&](auto* out) -> absl::Status {
-      if (!absl::SimpleAtoi(value, out) || *out < 0) {
-        return absl::InvalidArgumentError(absl::StrCat(name, ": not a count: '", value, "'"));
-      }
-      return absl::OkStatus();
-    };
-    if (name == "--dataset") {
-      flags.dataset = value;
-    } else if (name == "--data-dir") {
-      flags.data_dir = value;
-    } else if (name == "--db-dir") {
-      flags.db_dir = value;
-    } else if (name == "--threads") {
-      EMBER_ASSIGN_OR_RETURN(flags.threads, ParseIntList(value));
-    } else if (name == "--ef") {
-      EMBER_ASSIGN_OR_RETURN(flags.ef, ParseIntList(value));
-    } else if (name == "--limit") {
-      EMBER_RETURN_IF_ERROR(integer(&flags.limit));
-    } else if (name == "--queries") {
-      EMBER_RETURN_IF_ERROR(integer(&flags.queries));
-    } else if (name == "--m") {
-      EMBER_RETURN_IF_ERROR(integer(&flags.m));
-    } else if (name == "--ef-construction") {
-      EMBER_RETURN_IF_ERROR(integer(&flags.ef_construction));
-    } else if (name == "--batch") {
-      EMBER_RETURN_IF_ERROR(integer(&flags.batch));
-    } else if (name == "--repeat") {
-      EMBER_RETURN_IF_ERROR(integer(&flags.repeat));
-    } else if (name == "--engines") {
-      if (value != "ember" && value != "ember,faiss" && value != "faiss,ember") {
-        return absl::InvalidArgumentError("--engines must be ember or ember,faiss");
-      }
-      flags.with_faiss = value != "ember";
-    } else {
-      return absl::InvalidArgumentError(absl::StrCat("unknown flag ", name));
-    }
+  std::string engines = "ember,faiss";
+  const BenchFlag table[] = {
+      {"dataset", &flags.dataset},
+      {"data-dir", &flags.data_dir},
+      {"db-dir", &flags.db_dir},
+      {"threads", &flags.threads},
+      {"ef", &flags.ef},
+      {"limit", &flags.limit},
+      {"queries", &flags.queries},
+      {"m", &flags.m},
+      {"ef-construction", &flags.ef_construction},
+      {"batch", &flags.batch},
+      {"repeat", &flags.repeat},
+      {"engines", &engines},
+  };
+  EMBER_RETURN_IF_ERROR(ParseBenchFlags(argc, argv, table));
+  if (engines != "ember" && engines != "ember,faiss" && engines != "faiss,ember") {
+    return absl::InvalidArgumentError("--engines must be ember or ember,faiss");
   }
+  flags.with_faiss = engines != "ember";
   if (flags.dataset != "glove" && flags.dataset != "fashion" && flags.dataset != "synthetic") {
     return absl::InvalidArgumentError("--dataset must be glove, fashion or synthetic");
   }

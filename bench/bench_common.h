@@ -9,7 +9,9 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <span>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -33,6 +35,46 @@ inline absl::StatusOr<std::vector<int>> ParseIntList(const std::string& text) {
   }
   if (values.empty()) return absl::InvalidArgumentError("empty list");
   return values;
+}
+
+// Where a command-line flag's value goes: a string, a non-negative count, a boolean ("1"/"true" or
+// "0"/"false"), or a comma-separated list of positive integers.
+using FlagTarget = std::variant<std::string*, int*, int64_t*, bool*, std::vector<int>*>;
+
+struct BenchFlag {
+  const char* name;  // without the leading "--"
+  FlagTarget target;
+};
+
+// Parses `--name value` pairs into the targets of `flags`. InvalidArgument naming the flag for an
+// unknown flag, a missing value, or a value of the wrong form.
+inline absl::Status ParseBenchFlags(int argc, char** argv, std::span<const BenchFlag> flags) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    const BenchFlag* flag = nullptr;
+    for (const BenchFlag& candidate : flags) {
+      if (arg == absl::StrCat("--", candidate.name)) flag = &candidate;
+    }
+    if (flag == nullptr) return absl::InvalidArgumentError(absl::StrCat("unknown flag ", arg));
+    if (i + 1 >= argc) return absl::InvalidArgumentError(absl::StrCat(arg, " needs a value"));
+    const std::string value = argv[++i];
+    const absl::Status bad =
+        absl::InvalidArgumentError(absl::StrCat(arg, ": bad value '", value, "'"));
+    if (auto* text = std::get_if<std::string*>(&flag->target)) {
+      **text = value;
+    } else if (auto* count = std::get_if<int*>(&flag->target)) {
+      if (!absl::SimpleAtoi(value, *count) || **count < 0) return bad;
+    } else if (auto* count64 = std::get_if<int64_t*>(&flag->target)) {
+      if (!absl::SimpleAtoi(value, *count64) || **count64 < 0) return bad;
+    } else if (auto* on = std::get_if<bool*>(&flag->target)) {
+      if (!absl::SimpleAtob(value, *on)) return bad;
+    } else if (auto* list = std::get_if<std::vector<int>*>(&flag->target)) {
+      absl::StatusOr<std::vector<int>> parsed = ParseIntList(value);
+      if (!parsed.ok()) return bad;
+      **list = *std::move(parsed);
+    }
+  }
+  return absl::OkStatus();
 }
 
 // Reads up to `limit` vectors (0: all) of an .fvecs file; *dim is set from the file, and when

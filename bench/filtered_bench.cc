@@ -42,8 +42,8 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <limits>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <numeric>
@@ -95,46 +95,22 @@ struct Flags {
 
 absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
   Flags flags;
-  for (int i = 1; i < argc; ++i) {
-    const std::string name = argv[i];
-    if (i + 1 >= argc) return absl::InvalidArgumentError(absl::StrCat(name, " needs a value"));
-    const std::string value = argv[++i];
-    auto integer = [&](auto* out) -> absl::Status {
-      if (!absl::SimpleAtoi(value, out) || *out < 0) {
-        return absl::InvalidArgumentError(absl::StrCat(name, ": not a count: '", value, "'"));
-      }
-      return absl::OkStatus();
-    };
-    if (name == "--dataset") {
-      flags.dataset = value;
-    } else if (name == "--data-dir") {
-      flags.data_dir = value;
-    } else if (name == "--shared-dir") {
-      flags.shared_dir = value;
-    } else if (name == "--model-dir") {
-      flags.model_dir = value;
-    } else if (name == "--db-dir") {
-      flags.db_dir = value;
-    } else if (name == "--limit") {
-      EMBER_RETURN_IF_ERROR(integer(&flags.limit));
-    } else if (name == "--queries") {
-      EMBER_RETURN_IF_ERROR(integer(&flags.queries));
-    } else if (name == "--m") {
-      EMBER_RETURN_IF_ERROR(integer(&flags.m));
-    } else if (name == "--ef-construction") {
-      EMBER_RETURN_IF_ERROR(integer(&flags.ef_construction));
-    } else if (name == "--ef") {
-      EMBER_RETURN_IF_ERROR(integer(&flags.ef));
-    } else if (name == "--repeat") {
-      EMBER_RETURN_IF_ERROR(integer(&flags.repeat));
-    } else if (name == "--only") {
-      flags.only = value;
-    } else if (name == "--rebuild") {
-      flags.rebuild = value == "1" || value == "true";
-    } else {
-      return absl::InvalidArgumentError(absl::StrCat("unknown flag ", name));
-    }
-  }
+  const BenchFlag table[] = {
+      {"dataset", &flags.dataset},
+      {"data-dir", &flags.data_dir},
+      {"shared-dir", &flags.shared_dir},
+      {"model-dir", &flags.model_dir},
+      {"db-dir", &flags.db_dir},
+      {"limit", &flags.limit},
+      {"queries", &flags.queries},
+      {"m", &flags.m},
+      {"ef-construction", &flags.ef_construction},
+      {"ef", &flags.ef},
+      {"repeat", &flags.repeat},
+      {"only", &flags.only},
+      {"rebuild", &flags.rebuild},
+  };
+  EMBER_RETURN_IF_ERROR(ParseBenchFlags(argc, argv, table));
   if (flags.dataset != "glove" && flags.dataset != "netflix") {
     return absl::InvalidArgumentError("--dataset must be glove or netflix");
   }
@@ -762,8 +738,9 @@ absl::Status Run(const Flags& flags) {
         float distances[kRecallAt];
         faiss::Index::idx_t labels[kRecallAt];
         const auto start = std::chrono::steady_clock::now();
-        (*faiss_index)->search(1, corpus.queries.data() + q * corpus.dim, kRecallAt, distances,
-                               labels, &params);
+        (*faiss_index)
+            ->search(1, corpus.queries.data() + q * corpus.dim, kRecallAt, distances, labels,
+                     &params);
         seconds += Seconds(start);
         if (!first) continue;
         found.clear();
