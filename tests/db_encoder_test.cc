@@ -23,24 +23,8 @@ using ::testing::HasSubstr;
 
 const std::string& kModelDir = ::ember::testing::kFixtureModel;
 
-class EncoderCollectionTest : public ::testing::Test {
+class EncoderCollectionTest : public ::ember::testing::FixtureModelTest {
  protected:
-  void SetUp() override {
-    if (!std::filesystem::exists(kModelDir + "/config.json")) {
-      GTEST_SKIP() << kModelDir << " is absent (../shared is not here)";
-    }
-    // A copy of the fixture model the tests may alter.
-    model_ = dir_.path() + "/model";
-    std::filesystem::copy(kModelDir, model_, std::filesystem::copy_options::recursive);
-    db_path_ = dir_.path() + "/db";
-  }
-
-  std::unique_ptr<Database> OpenDatabase() {
-    auto db = Database::Open(db_path_);
-    EXPECT_THAT(db, IsOk());
-    return db.ok() ? *std::move(db) : nullptr;
-  }
-
   CollectionSpec TextSpec() const {
     CollectionSpec spec{.name = "docs", .metric = Metric::kCosine};
     spec.index.kind = IndexKind::kFlat;
@@ -57,10 +41,6 @@ class EncoderCollectionTest : public ::testing::Test {
     EXPECT_THAT(vectors, IsOk());
     return *vectors;
   }
-
-  ember::testing::TempDir dir_;
-  std::string model_;
-  std::string db_path_;
 };
 
 const std::vector<std::string> kTexts = {

@@ -127,24 +127,8 @@ StoreContents ReadStore(const std::string& db_path) {
   return contents;
 }
 
-class ReembedTest : public ::testing::Test {
+class ReembedTest : public ::ember::testing::FixtureModelTest {
  protected:
-  void SetUp() override {
-    if (!std::filesystem::exists(kModelDir + "/config.json")) {
-      GTEST_SKIP() << kModelDir << " is absent (../shared is not here)";
-    }
-    // Copies of the fixture model the tests may alter.
-    model_ = dir_.path() + "/model";
-    std::filesystem::copy(kModelDir, model_, std::filesystem::copy_options::recursive);
-    db_path_ = dir_.path() + "/db";
-  }
-
-  std::unique_ptr<Database> OpenDatabase(const DatabaseOptions& options = {}) {
-    auto db = Database::Open(db_path_, options);
-    EXPECT_THAT(db, IsOk());
-    return db.ok() ? *std::move(db) : nullptr;
-  }
-
   CollectionSpec TextSpec(IndexKind kind = IndexKind::kFlat) const {
     CollectionSpec spec{.name = "docs", .metric = Metric::kCosine};
     spec.index.kind = kind;
@@ -160,10 +144,6 @@ class ReembedTest : public ::testing::Test {
     ASSERT_OK_AND_ASSIGN(auto collection, db->CreateCollection(TextSpec(kind)));
     ASSERT_OK(collection->Upsert(TextDocuments(texts)));
   }
-
-  ember::testing::TempDir dir_;
-  std::string model_;
-  std::string db_path_;
 };
 
 // Every text, as a query, finds its own document first with a cosine of 1: the query model and

@@ -3,8 +3,15 @@
 #ifndef EMBER_TESTS_FIXTURE_MODEL_H_
 #define EMBER_TESTS_FIXTURE_MODEL_H_
 
+#include <filesystem>
 #include <fstream>
+#include <memory>
 #include <string>
+
+#include "ember/database.h"
+#include "gtest/gtest.h"
+#include "status_matchers.h"
+#include "temp_dir.h"
 
 namespace ember::testing {
 
@@ -19,6 +26,30 @@ inline void PoolWithCls(const std::string& folder) {
                 "pooling_mode_mean_tokens": false, "pooling_mode_max_tokens": false,
                 "pooling_mode_mean_sqrt_len_tokens": false})";
 }
+
+// A test with its own copy of the fixture model (`model_`, which it may alter) and a database path
+// (`db_path_`) in a fresh folder. Skips when ../shared is absent.
+class FixtureModelTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!std::filesystem::exists(kFixtureModel + "/config.json")) {
+      GTEST_SKIP() << kFixtureModel << " is absent (../shared is not here)";
+    }
+    model_ = dir_.path() + "/model";
+    std::filesystem::copy(kFixtureModel, model_, std::filesystem::copy_options::recursive);
+    db_path_ = dir_.path() + "/db";
+  }
+
+  std::unique_ptr<Database> OpenDatabase(const DatabaseOptions& options = {}) {
+    auto db = Database::Open(db_path_, options);
+    EXPECT_THAT(db, IsOk());
+    return db.ok() ? *std::move(db) : nullptr;
+  }
+
+  TempDir dir_;
+  std::string model_;
+  std::string db_path_;
+};
 
 }  // namespace ember::testing
 
