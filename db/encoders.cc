@@ -7,16 +7,7 @@
 #include "embed/model_hub.h"
 #include "ember/status.h"
 
-namespace ember::db {
-
-absl::StatusOr<std::vector<float>> CollectionEncoders::EmbedDocuments(
-    std::span<const std::string> texts) const {
-  return document->Embed(texts, embed::EmbedRole::kDocument);
-}
-
-absl::StatusOr<std::vector<float>> CollectionEncoders::EmbedQuery(const std::string& text) const {
-  return query->Embed(std::span<const std::string>(&text, 1), embed::EmbedRole::kQuery);
-}
+namespace ember {
 
 absl::StatusOr<std::string> ResolveModelFolder(const std::string& name,
                                                const std::string& models_dir) {
@@ -36,14 +27,26 @@ absl::StatusOr<std::string> ResolveModelFolder(const std::string& name,
     }
     const std::string folder = (std::filesystem::path(dir) / name).string();
     if (!std::filesystem::is_directory(folder, error)) {
-      return absl::NotFoundError(absl::StrCat("model \"", name, "\": no folder ", folder,
-                                              name == "default"
-                                                  ? " (scripts/fetch-default-model.sh installs it)"
-                                                  : ""));
+      return absl::NotFoundError(
+          absl::StrCat("model \"", name, "\": no folder ", folder,
+                       name == "default" ? " (scripts/fetch-default-model.sh installs it)" : ""));
     }
     return folder;
   }
   return embed::ResolveModel(name);
+}
+
+}  // namespace ember
+
+namespace ember::db {
+
+absl::StatusOr<std::vector<float>> CollectionEncoders::EmbedDocuments(
+    std::span<const std::string> texts) const {
+  return document->Embed(texts, embed::EmbedRole::kDocument);
+}
+
+absl::StatusOr<std::vector<float>> CollectionEncoders::EmbedQuery(const std::string& text) const {
+  return query->Embed(std::span<const std::string>(&text, 1), embed::EmbedRole::kQuery);
 }
 
 namespace {
@@ -75,10 +78,10 @@ absl::StatusOr<CollectionEncoders> LoadCollectionEncoders(const EncoderSpec& spe
   }
   EMBER_ASSIGN_OR_RETURN(encoders.query, LoadModel(spec.query_model, spec, models_dir));
   if (encoders.query->dimension() != encoders.document->dimension()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "query model \"", spec.query_model, "\" makes ", encoders.query->dimension(),
-        "-dimensional vectors, document model \"", spec.model, "\" ",
-        encoders.document->dimension(), ": they must embed into the same space"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("query model \"", spec.query_model, "\" makes ", encoders.query->dimension(),
+                     "-dimensional vectors, document model \"", spec.model, "\" ",
+                     encoders.document->dimension(), ": they must embed into the same space"));
   }
   return encoders;
 }
@@ -98,7 +101,8 @@ absl::Status CheckFingerprints(const CollectionRecord& record, const CollectionE
         "\" of fingerprint ", recorded, ", but \"", name, "\" now has fingerprint ",
         loaded.fingerprint(), " (", loaded.Describe(),
         "). Its vectors would not be comparable: restore that model, or move the collection to "
-        "the new one with `ember DB reembed ", record.spec.name, " --model ...`"));
+        "the new one with `ember DB reembed ",
+        record.spec.name, " --model ...`"));
   };
   EMBER_RETURN_IF_ERROR(
       check("document", spec.model, record.document_fingerprint, *encoders.document));

@@ -26,12 +26,6 @@ struct CollectionEncoders {
   absl::StatusOr<std::vector<float>> EmbedQuery(const std::string& text) const;
 };
 
-// The folder a model name stands for (see EncoderSpec): an existing folder, "default" or another
-// bare name under `models_dir` (or $EMBER_MODELS_DIR when empty), or a hub id in the local Hugging
-// Face cache. NotFound with what to do when there is none.
-absl::StatusOr<std::string> ResolveModelFolder(const std::string& name,
-                                               const std::string& models_dir);
-
 // Loads the models `spec` names. InvalidArgument when the query model's dimension differs from the
 // document model's, or truncate_dim exceeds it; NotFound / InvalidArgument / Unimplemented from
 // loading (embed::LoadEncoder), prefixed with the model's name.

@@ -6,7 +6,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "embed/model_hub.h"
+#include "ember/options.h"
 #include "tools/output.h"
 
 namespace ember::cli {
@@ -27,30 +27,15 @@ std::string FindModelsDir() {
 
 absl::StatusOr<std::string> ResolveModelName(const std::string& name,
                                              const std::string& models_dir) {
-  std::error_code error;
-  if (std::filesystem::is_directory(name, error)) return name;
-  if (name.find('/') != std::string::npos) {
-    // A file (a GloVe .txt model), or a hub id that `ember model pull` put in the cache.
-    return embed::ResolveModel(name);
-  }
-  if (models_dir.empty()) {
-    return WithHint(absl::NotFoundError(absl::StrCat("model \"", name,
-                                                     "\": not a folder, and there is no models "
-                                                     "folder to look it up in")),
-                    name == kDefaultModelName
-                        ? "run scripts/fetch-default-model.sh, or set EMBER_MODELS_DIR to the "
-                          "folder holding default/"
-                        : "give the model's folder, or set EMBER_MODELS_DIR to the folder "
-                          "holding it");
-  }
-  const std::filesystem::path folder = std::filesystem::path(models_dir) / name;
-  if (!std::filesystem::is_directory(folder, error)) {
-    return WithHint(
-        absl::NotFoundError(absl::StrCat("model \"", name, "\": no folder ", folder.string())),
-        name == kDefaultModelName ? "run scripts/fetch-default-model.sh"
-                                  : "give the model's folder, or a hub id ORG/NAME");
-  }
-  return folder.string();
+  absl::StatusOr<std::string> folder = ResolveModelFolder(name, models_dir);
+  if (folder.ok() || !absl::IsNotFound(folder.status())) return folder;
+  if (name.find('/') != std::string::npos) return folder;  // the hub's message says to pull it
+  return WithHint(folder.status(),
+                  name == kDefaultModelName
+                      ? "run scripts/fetch-default-model.sh, or set EMBER_MODELS_DIR to the folder "
+                        "holding default/"
+                      : "give the model's folder, a hub id ORG/NAME, or set EMBER_MODELS_DIR to "
+                        "the folder holding it");
 }
 
 }  // namespace ember::cli

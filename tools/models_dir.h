@@ -23,11 +23,8 @@ inline constexpr char kDefaultModelName[] = "default";
 // EMBER_MODELS_DIR, and the program does not sit in a repository with a models/ folder).
 std::string FindModelsDir();
 
-// The folder or file to load the model `name` from, resolved the way the database resolves an
-// EncoderSpec's model names (so that what the command loads is what the collection embeds with):
-// an existing folder is itself; a bare name (no '/') is the folder of that name under `models_dir`;
-// anything else is an existing file, or a hub id ORG/NAME[@REVISION] found in the local Hugging
-// Face cache (embed::ResolveModel; no network). NotFound naming the model and what to do otherwise.
+// ResolveModelFolder (include/ember/options.h), the way collections resolve model names, with a
+// hint on what to do when the model is not found.
 absl::StatusOr<std::string> ResolveModelName(const std::string& name,
                                              const std::string& models_dir);
 

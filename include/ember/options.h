@@ -117,6 +117,13 @@ struct EncoderSpec {
   friend bool operator==(const EncoderSpec&, const EncoderSpec&) = default;
 };
 
+// The folder a model name stands for, as collections resolve EncoderSpec's names, without network:
+// an existing folder is itself; a bare name ("default") is that folder under `models_dir` (or
+// $EMBER_MODELS_DIR when `models_dir` is empty); anything else is an existing file, or a hub id
+// ORG/NAME[@REVISION] in the local Hugging Face cache. NotFound saying what to do otherwise.
+absl::StatusOr<std::string> ResolveModelFolder(const std::string& name,
+                                               const std::string& models_dir);
+
 // Everything that defines a collection. Fixed at creation (the encoder, and with it the dimension,
 // changes only through Database::ReembedCollection).
 struct CollectionSpec {
