@@ -30,7 +30,6 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "bench/bench_common.h"
@@ -56,28 +55,13 @@ struct Flags {
 
 absl::StatusOr<Flags> ParseFlags(int argc, char** argv) {
   Flags flags;
-  for (int i = 1; i < argc; ++i) {
-    const std::string name = argv[i];
-    if (i + 1 >= argc) return absl::InvalidArgumentError(absl::StrCat(name, " needs a value"));
-    const std::string value = argv[++i];
-    if (name == "--data-dir") {
-      flags.data_dir = value;
-    } else if (name == "--threads") {
-      EMBER_ASSIGN_OR_RETURN(flags.threads, ParseIntList(value));
-    } else if (name == "--repeat") {
-      if (!absl::SimpleAtoi(value, &flags.repeat) || flags.repeat <= 0) {
-        return absl::InvalidArgumentError("--repeat must be a positive integer");
-      }
-    } else if (name == "--scale") {
-      if (!absl::SimpleAtoi(value, &flags.scale) || flags.scale < 0) {
-        return absl::InvalidArgumentError("--scale must be a count");
-      }
-    } else if (name == "--ablation") {
-      flags.ablation = value == "1" || value == "true";
-    } else {
-      return absl::InvalidArgumentError(absl::StrCat("unknown flag ", name));
-    }
-  }
+  const BenchFlag table[] = {{"data-dir", &flags.data_dir},
+                             {"threads", &flags.threads},
+                             {"repeat", &flags.repeat},
+                             {"scale", &flags.scale},
+                             {"ablation", &flags.ablation}};
+  EMBER_RETURN_IF_ERROR(ParseBenchFlags(argc, argv, table));
+  if (flags.repeat <= 0) return absl::InvalidArgumentError("--repeat must be a positive integer");
   return flags;
 }
 
