@@ -527,24 +527,30 @@ absl::StatusOr<LabelSet> CollectionImpl::ScanResidual(const FilterCandidates& ca
   return matches;
 }
 
-absl::StatusOr<std::vector<index::Neighbor>> CollectionImpl::FindNeighbors(
-    const SearchRequest& request, const CollectionRecord& record, SearchPlan& plan) const {
-  const bool filtered = request.filter.op() != Filter::Op::kAll;
+absl::StatusOr<std::optional<LabelSet>> CollectionImpl::MatchFilter(const Filter& filter,
+                                                                   SearchPlan& plan) const {
   const int64_t total = static_cast<int64_t>(ids_by_label_.size());
-  LabelSet matches;
   plan.estimated_candidates = plan.matching_documents = total;
-  if (filtered) {
-    FilterCandidates candidates = SelectCandidates(request.filter, attribute_index_, all_labels_);
-    plan.estimated_candidates = static_cast<int64_t>(candidates.labels.cardinality());
-    plan.unindexed_attributes.assign(candidates.unindexed_attributes.begin(),
-                                     candidates.unindexed_attributes.end());
-    if (candidates.residual.op() == Filter::Op::kAll) {
-      matches = std::move(candidates.labels);
-    } else {
-      EMBER_ASSIGN_OR_RETURN(matches, ScanResidual(candidates, plan));
-    }
-    plan.matching_documents = static_cast<int64_t>(matches.cardinality());
+  if (filter.op() == Filter::Op::kAll) return std::nullopt;
+  FilterCandidates candidates = SelectCandidates(filter, attribute_index_, all_labels_);
+  plan.estimated_candidates = static_cast<int64_t>(candidates.labels.cardinality());
+  plan.unindexed_attributes.assign(candidates.unindexed_attributes.begin(),
+                                   candidates.unindexed_attributes.end());
+  LabelSet matches;
+  if (candidates.residual.op() == Filter::Op::kAll) {
+    matches = std::move(candidates.labels);
+  } else {
+    EMBER_ASSIGN_OR_RETURN(matches, ScanResidual(candidates, plan));
   }
+  plan.matching_documents = static_cast<int64_t>(matches.cardinality());
+  return matches;
+}
+
+absl::StatusOr<std::vector<index::Neighbor>> CollectionImpl::FindNeighbors(
+    const SearchRequest& request, const CollectionRecord& record, const LabelSet* matches,
+    SearchPlan& plan) const {
+  const bool filtered = matches != nullptr;
+  const int64_t total = static_cast<int64_t>(ids_by_label_.size());
   const PlannedSearch planned = PlanSearch({.matching = plan.matching_documents,
                                             .total = total,
                                             .filtered = filtered,
@@ -557,7 +563,7 @@ absl::StatusOr<std::vector<index::Neighbor>> CollectionImpl::FindNeighbors(
   plan.ef_search = planned.ef_search;
   plan.nprobe = planned.nprobe;
 
-  const LabelSet& scope = filtered ? matches : all_labels_;
+  const LabelSet& scope = filtered ? *matches : all_labels_;
   const auto score_exactly = [&]() -> absl::StatusOr<std::vector<index::Neighbor>> {
     std::vector<Label> labels;
     labels.reserve(scope.cardinality());
@@ -574,7 +580,7 @@ absl::StatusOr<std::vector<index::Neighbor>> CollectionImpl::FindNeighbors(
     case SearchStrategy::kIndex:
       break;
   }
-  const LabelSetFilter label_filter(matches);
+  const LabelSetFilter label_filter(scope);
   EMBER_ASSIGN_OR_RETURN(
       std::vector<index::Neighbor> neighbors,
       index_->Search(request.vector, {.k = request.k,
@@ -629,11 +635,14 @@ absl::StatusOr<SearchResponse> CollectionImpl::Search(const SearchRequest& calle
 absl::StatusOr<SearchResponse> CollectionImpl::SearchLocked(const SearchRequest& request,
                                                             const CollectionRecord& record) const {
   SearchResponse response;
+  EMBER_ASSIGN_OR_RETURN(const std::optional<LabelSet> matches,
+                         MatchFilter(request.filter, response.plan));
+  const LabelSet* scope = matches ? &*matches : nullptr;
   std::vector<index::Neighbor> neighbors;
   if (request.group_by.empty()) {
-    EMBER_ASSIGN_OR_RETURN(neighbors, FindNeighbors(request, record, response.plan));
+    EMBER_ASSIGN_OR_RETURN(neighbors, FindNeighbors(request, record, scope, response.plan));
   } else {
-    EMBER_ASSIGN_OR_RETURN(neighbors, FindGroupLeaders(request, record, response.plan));
+    EMBER_ASSIGN_OR_RETURN(neighbors, FindGroupLeaders(request, record, scope, response.plan));
   }
   response.hits.resize(neighbors.size());
   for (size_t i = 0; i < neighbors.size(); ++i) {
@@ -673,16 +682,18 @@ absl::StatusOr<SearchResponse> CollectionImpl::SearchLocked(const SearchRequest&
 }
 
 absl::StatusOr<std::vector<index::Neighbor>> CollectionImpl::FindGroupLeaders(
-    const SearchRequest& request, const CollectionRecord& record, SearchPlan& plan) const {
+    const SearchRequest& request, const CollectionRecord& record, const LabelSet* matches,
+    SearchPlan& plan) const {
   // Groups are only known once documents are read, so the search asks for more neighbours than k,
   // and for twice as many again while the groups they fall into are fewer than k.
   if (ids_by_label_.empty()) return std::vector<index::Neighbor>();
   SearchRequest wider = request;
   wider.k = std::min<int64_t>(static_cast<int64_t>(request.k) * 4, ids_by_label_.size());
+  const SearchPlan filter_plan = plan;
   while (true) {
-    plan = SearchPlan();
+    plan = filter_plan;
     EMBER_ASSIGN_OR_RETURN(std::vector<index::Neighbor> neighbors,
-                           FindNeighbors(wider, record, plan));
+                           FindNeighbors(wider, record, matches, plan));
     std::vector<std::string> keys;
     for (const index::Neighbor& neighbor : neighbors) {
       keys.push_back(DocumentKey(id_, neighbor.label));

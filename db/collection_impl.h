@@ -149,14 +149,21 @@ class CollectionImpl final : public Collection {
   absl::StatusOr<SearchResponse> SearchLocked(const SearchRequest& request,
                                               const CollectionRecord& record) const
       ABSL_SHARED_LOCKS_REQUIRED(visibility_mu_);
-  // The neighbours a search returns, planned and run; records the plan in `plan`.
+  // The documents `filter` matches, or nullopt when it is All (every document); records the
+  // candidate and match counts in `plan`.
+  absl::StatusOr<std::optional<LabelSet>> MatchFilter(const Filter& filter, SearchPlan& plan) const
+      ABSL_SHARED_LOCKS_REQUIRED(visibility_mu_);
+  // The neighbours a search returns among `matches` (every document when null), planned and run;
+  // records the plan in `plan`.
   absl::StatusOr<std::vector<index::Neighbor>> FindNeighbors(const SearchRequest& request,
                                                              const CollectionRecord& record,
+                                                             const LabelSet* matches,
                                                              SearchPlan& plan) const
       ABSL_SHARED_LOCKS_REQUIRED(visibility_mu_);
   // FindNeighbors keeping only the nearest document of each value of request.group_by.
   absl::StatusOr<std::vector<index::Neighbor>> FindGroupLeaders(const SearchRequest& request,
                                                                 const CollectionRecord& record,
+                                                                const LabelSet* matches,
                                                                 SearchPlan& plan) const
       ABSL_SHARED_LOCKS_REQUIRED(visibility_mu_);
   // The candidates that also match the residual filter, read from their stored attributes.
