@@ -43,6 +43,17 @@ std::string EncodeCollectionRecord(const CollectionRecord& record) {
     if (encoder.query_prompt) out["query_prompt"] = *encoder.query_prompt;
     if (encoder.document_prompt) out["document_prompt"] = *encoder.document_prompt;
   }
+  if (spec.full_text.enabled) {
+    const FullTextSpec& full_text = spec.full_text;
+    json["full_text"] = {
+        {"attributes", full_text.attributes},
+        {"stemmer", full_text.stemmer},
+        {"remove_stop_words", full_text.remove_stop_words},
+        {"k1", full_text.k1},
+        {"b", full_text.b},
+        {"analyzer_fingerprint", record.analyzer_fingerprint},
+    };
+  }
   return json.dump();
 }
 
@@ -90,6 +101,16 @@ absl::StatusOr<CollectionRecord> DecodeCollectionRecord(std::string_view text) {
       }
       record.document_fingerprint = encoder->at("document_fingerprint").get<std::string>();
       record.query_fingerprint = encoder->at("query_fingerprint").get<std::string>();
+    }
+    if (const auto full_text = json.find("full_text"); full_text != json.end()) {
+      FullTextSpec& out = spec.full_text;
+      out.enabled = true;
+      out.attributes = full_text->at("attributes").get<std::vector<std::string>>();
+      out.stemmer = full_text->at("stemmer").get<std::string>();
+      out.remove_stop_words = full_text->at("remove_stop_words").get<bool>();
+      out.k1 = full_text->at("k1").get<double>();
+      out.b = full_text->at("b").get<double>();
+      record.analyzer_fingerprint = full_text->at("analyzer_fingerprint").get<std::string>();
     }
   } catch (const std::exception& e) {
     return absl::DataLossError(

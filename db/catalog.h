@@ -19,6 +19,10 @@ struct CollectionRecord {
   /// from (equal when queries use the document model).
   std::string document_fingerprint;
   std::string query_fingerprint;
+  /// With spec.full_text enabled: the fingerprint of the analyzer that made the stored terms
+  /// (text::Analyzer::fingerprint). Should this build's analyzer for the same spec differ (a new
+  /// Unicode version, say), the collection re-analyzes its documents when it opens.
+  std::string analyzer_fingerprint;
   /// The id whose key range of the vectors column family holds the collection's vectors; 0 stands
   /// for `id`. A reembed writes the new vectors under a freshly allocated id, batch by batch while
   /// the old ones stay in force, so that the swap itself is one small batch (this record, a range

@@ -10,6 +10,7 @@
 #include "db/filter_eval.h"
 #include "db/filter_planner.h"
 #include "db/filter_types.h"
+#include "db/fusion.h"
 #include "db/validation.h"
 #include "ember/status.h"
 
@@ -55,6 +56,43 @@ class LabelSetFilter final : public index::LabelFilter {
   const LabelSet& labels_;
 };
 
+// Hits each side of a hybrid search contributes when FusionOptions::depth is 0 (at least k).
+constexpr int kDefaultFusionDepth = 100;
+
+// The mode `request` runs in on a collection of `spec` (kAuto resolved), or why it cannot run.
+absl::StatusOr<SearchMode> ResolveSearchMode(const SearchRequest& request,
+                                             const CollectionSpec& spec) {
+  const bool has_text_index = spec.full_text.enabled;
+  const bool has_vectors = spec.dimension > 0;
+  SearchMode mode = request.mode;
+  if (mode == SearchMode::kAuto) {
+    mode = !has_vectors                                  ? SearchMode::kText
+           : has_text_index && !request.text.empty()     ? SearchMode::kHybrid
+                                                         : SearchMode::kVector;
+  }
+  const bool text_side = mode == SearchMode::kText || mode == SearchMode::kHybrid;
+  const bool vector_side = mode == SearchMode::kVector || mode == SearchMode::kHybrid;
+  if (text_side && !has_text_index) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("collection \"", spec.name, "\" has no full-text index for ",
+                     SearchModeName(mode), " search; create it with full text enabled"));
+  }
+  if (vector_side && !has_vectors) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "collection \"", spec.name, "\" is text-only: search it in text mode, not ",
+        SearchModeName(mode)));
+  }
+  if (text_side && request.text.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(SearchModeName(mode), " search needs a query text"));
+  }
+  if (mode == SearchMode::kText && !request.vector.empty()) {
+    return absl::InvalidArgumentError(
+        "text search takes no query vector; use hybrid mode to combine both");
+  }
+  return mode;
+}
+
 std::optional<AttributeType> DeclaredType(const CollectionSpec& spec, std::string_view name) {
   for (const AttributeSpec& attribute : spec.attributes) {
     if (attribute.name == name) return attribute.type;
@@ -64,11 +102,13 @@ std::optional<AttributeType> DeclaredType(const CollectionSpec& spec, std::strin
 
 }  // namespace
 
-CollectionImpl::CollectionImpl(Context context, const CollectionRecord& record)
+CollectionImpl::CollectionImpl(Context context, const CollectionRecord& record,
+                               std::unique_ptr<TextIndex> text_index)
     : context_(std::move(context)),
       id_(record.id),
       name_(record.spec.name),
       space_(std::make_shared<const Space>(Space{.record = record})),
+      text_index_(std::move(text_index)),
       attribute_index_(record.id, record.spec.attributes) {}
 
 std::shared_ptr<const CollectionImpl::Space> CollectionImpl::CurrentSpace() const {
@@ -85,7 +125,12 @@ void CollectionImpl::AddCreationToBatch(const CollectionRecord& record,
 
 absl::StatusOr<std::shared_ptr<CollectionImpl>> CollectionImpl::Open(
     Context context, const CollectionRecord& record) {
-  std::shared_ptr<CollectionImpl> collection(new CollectionImpl(std::move(context), record));
+  std::unique_ptr<TextIndex> text_index;
+  if (record.spec.full_text.enabled) {
+    EMBER_ASSIGN_OR_RETURN(text_index, TextIndex::Create(record.id, record.spec));
+  }
+  std::shared_ptr<CollectionImpl> collection(
+      new CollectionImpl(std::move(context), record, std::move(text_index)));
   EMBER_RETURN_IF_ERROR(collection->RecoverIndex());
   return collection;
 }
@@ -128,6 +173,9 @@ absl::Status CollectionImpl::RecoverIndex() {
                                             ids_by_label_.size()));
   }
 
+  if (text_index_ != nullptr) EMBER_RETURN_IF_ERROR(RecoverTextIndex());
+  if (CurrentSpace()->record.spec.dimension == 0) return absl::OkStatus();  // text-only
+
   absl::StatusOr<bool> loaded = LoadSnapshotAndReplay();
   if (!loaded.ok() || !*loaded ||
       index_->Stats().live_vectors != static_cast<int64_t>(ids_by_label_.size())) {
@@ -136,6 +184,79 @@ absl::Status CollectionImpl::RecoverIndex() {
     EMBER_RETURN_IF_ERROR(RebuildIndex());
   }
   changes_since_snapshot_ = static_cast<int64_t>(counters_.last_sequence - snapshot_sequence_);
+  return absl::OkStatus();
+}
+
+absl::Status CollectionImpl::RecoverTextIndex() {
+  if (CurrentSpace()->record.analyzer_fingerprint == text_index_->fingerprint()) {
+    const absl::Status loaded = LoadStoredTerms();
+    if (loaded.ok() && text_index_->Stats().documents == ids_by_label_.size()) {
+      return absl::OkStatus();
+    }
+    // Terms are derived from the documents, which are the truth: whatever is wrong with them is
+    // repaired by analyzing the documents again.
+  }
+  return ReanalyzeDocuments();
+}
+
+absl::Status CollectionImpl::LoadStoredTerms() {
+  text_index_->Clear();
+  absl::Status status;
+  EMBER_RETURN_IF_ERROR(context_.store->ScanPrefix(
+      Column::kTerms, CollectionPrefix(id_), [&](std::string_view key, std::string_view value) {
+        status = text_index_->Load(key, value);
+        return status.ok();
+      }));
+  return status;
+}
+
+absl::Status CollectionImpl::ReanalyzeDocuments() {
+  constexpr size_t kBatch = 1024;
+  text_index_->Clear();
+  const bool store_terms = !context_.read_only;
+  storage::WriteBatch batch;
+  size_t batched = 0;
+  if (store_terms) {
+    batch.DeleteRange(Column::kTerms, CollectionPrefix(id_), CollectionPrefix(id_ + 1));
+  }
+  absl::Status status;
+  EMBER_RETURN_IF_ERROR(context_.store->ScanPrefix(
+      Column::kDocuments, CollectionPrefix(id_), [&](std::string_view key, std::string_view value) {
+        uint64_t label;
+        if (!DecodeKeySuffix(key, &label)) {
+          status = absl::DataLossError("corrupt document key in the store");
+          return false;
+        }
+        absl::StatusOr<Document> document = DecodeDocument(value);
+        if (!document.ok()) {
+          status = document.status();
+          return false;
+        }
+        const text::TermFrequencies terms = text_index_->Analyze(*document);
+        status = text_index_->Add(static_cast<Label>(label), terms);
+        if (status.ok() && store_terms) {
+          batch.Put(Column::kTerms, text_index_->Key(static_cast<Label>(label)),
+                    TextIndex::EncodeValue(terms));
+          if (++batched == kBatch) {
+            status = context_.store->Write(batch);
+            batch = storage::WriteBatch();
+            batched = 0;
+          }
+        }
+        return status.ok();
+      }));
+  EMBER_RETURN_IF_ERROR(status);
+  if (!store_terms) return absl::OkStatus();
+  // The fingerprint goes last: until it is stored, a crash leaves the old one, and the next open
+  // analyzes again.
+  CollectionRecord record = CurrentSpace()->record;
+  record.analyzer_fingerprint = text_index_->fingerprint();
+  batch.Put(Column::kCatalog, CollectionCatalogKey(name_), EncodeCollectionRecord(record));
+  EMBER_RETURN_IF_ERROR(context_.store->Write(batch));
+  WriterLock space_lock(&space_mu_);
+  Space updated = *space_;
+  updated.record = std::move(record);
+  space_ = std::make_shared<const Space>(std::move(updated));
   return absl::OkStatus();
 }
 
@@ -329,15 +450,22 @@ absl::Status CollectionImpl::Upsert(std::span<const Document> caller_documents) 
     const std::span<const Document> documents =
         embedded ? std::span<const Document>(*embedded) : caller_documents;
     EMBER_RETURN_IF_ERROR(ValidateDocuments(documents, space->record.spec));
+    // Analysis, like embedding, runs before the lock (the analyzer never changes).
+    std::vector<text::TermFrequencies> terms;
+    if (text_index_ != nullptr) {
+      terms.reserve(documents.size());
+      for (const Document& document : documents) terms.push_back(text_index_->Analyze(document));
+    }
 
     WriterLock write_lock(&write_mu_);
     EMBER_RETURN_IF_ERROR(CheckWritable());
     if (CurrentSpace()->generation != space->generation) continue;
-    return UpsertLocked(documents, space->record);
+    return UpsertLocked(documents, terms, space->record);
   }
 }
 
 absl::Status CollectionImpl::UpsertLocked(std::span<const Document> documents,
+                                          std::span<const text::TermFrequencies> terms,
                                           const CollectionRecord& record) {
   const int dimension = record.spec.dimension;
   const CollectionId vectors_id = record.VectorsId();
@@ -358,10 +486,18 @@ absl::Status CollectionImpl::UpsertLocked(std::span<const Document> documents,
     ++change.counters.document_count;
     const Label label = static_cast<Label>(change.counters.next_label++);
     change.batch.Put(Column::kDocuments, DocumentKey(id_, label), EncodeDocument(document));
-    change.batch.Put(Column::kVectors, VectorKey(vectors_id, label), EncodeVector(document.vector));
     change.batch.Put(Column::kIds, IdKey(id_, document.id), EncodeLabel(label));
-    change.batch.Put(Column::kChangeLog, ChangeKey(id_, ++change.counters.last_sequence),
-                     EncodeChange({ChangeOp::kUpsert, label}));
+    // The change log exists for the vector index's snapshots; a text-only collection has neither.
+    if (dimension > 0) {
+      change.batch.Put(Column::kVectors, VectorKey(vectors_id, label),
+                       EncodeVector(document.vector));
+      change.batch.Put(Column::kChangeLog, ChangeKey(id_, ++change.counters.last_sequence),
+                       EncodeChange({ChangeOp::kUpsert, label}));
+    }
+    if (text_index_ != nullptr) {
+      change.batch.Put(Column::kTerms, text_index_->Key(label), TextIndex::EncodeValue(terms[i]));
+      change.added_terms.push_back(&terms[i]);
+    }
     for (const std::string& key : attribute_index_.EntryKeys(label, document.attributes)) {
       change.batch.Put(Column::kAttributes, key, "");
     }
@@ -376,10 +512,13 @@ absl::Status CollectionImpl::UpsertLocked(std::span<const Document> documents,
 void CollectionImpl::AddRemoval(const CollectionRecord& record, Label label, std::string_view id,
                                 bool keep_id, Change& change) {
   change.batch.Delete(Column::kDocuments, DocumentKey(id_, label));
-  change.batch.Delete(Column::kVectors, VectorKey(record.VectorsId(), label));
   if (!keep_id) change.batch.Delete(Column::kIds, IdKey(id_, id));
-  change.batch.Put(Column::kChangeLog, ChangeKey(id_, ++change.counters.last_sequence),
-                   EncodeChange({ChangeOp::kDelete, label}));
+  if (record.spec.dimension > 0) {
+    change.batch.Delete(Column::kVectors, VectorKey(record.VectorsId(), label));
+    change.batch.Put(Column::kChangeLog, ChangeKey(id_, ++change.counters.last_sequence),
+                     EncodeChange({ChangeOp::kDelete, label}));
+  }
+  if (text_index_ != nullptr) change.batch.Delete(Column::kTerms, text_index_->Key(label));
   --change.counters.document_count;
   change.removed.push_back(label);
 }
@@ -443,6 +582,22 @@ absl::Status CollectionImpl::CommitAndApply(Change& change) {
       all_labels_.add(static_cast<uint64_t>(change.added[i]));
       attribute_index_.Add(change.added[i], change.added_documents[i]->attributes);
     }
+    if (text_index_ != nullptr) {
+      absl::Status status;
+      for (Label label : change.removed) {
+        if (status.ok()) status = text_index_->Remove(label);
+      }
+      for (size_t i = 0; i < change.added.size() && status.ok(); ++i) {
+        status = text_index_->Add(change.added[i], *change.added_terms[i]);
+      }
+      // As for the vector index below: the store has the batch, so the store rebuilds the index.
+      if (!status.ok() && !(status = LoadStoredTerms()).ok()) {
+        return absl::InternalError(
+            absl::StrCat("the write is durable but the full-text index could not be reloaded (",
+                         status.message(), "); reopen the database"));
+      }
+    }
+    if (index_ == nullptr) return absl::OkStatus();  // text-only: no vectors, no snapshots
     absl::Status status = index_->Remove(change.removed);
     if (status.ok()) status = index_->Add(change.added, change.added_vectors);
     if (!status.ok()) {
@@ -469,11 +624,12 @@ absl::StatusOr<std::vector<std::optional<Document>>> CollectionImpl::Get(
   EMBER_RETURN_IF_ERROR(CheckUsable());
   const std::shared_ptr<const Space> space = CurrentSpace();
   EMBER_ASSIGN_OR_RETURN(std::vector<Label> labels, LookUpLabels(ids));
+  const int dimension = space->record.spec.dimension;
   std::vector<std::string> document_keys, vector_keys;
   for (Label label : labels) {
     if (label < 0) continue;
     document_keys.push_back(DocumentKey(id_, label));
-    vector_keys.push_back(VectorKey(space->record.VectorsId(), label));
+    if (dimension > 0) vector_keys.push_back(VectorKey(space->record.VectorsId(), label));
   }
   EMBER_ASSIGN_OR_RETURN(auto documents,
                          context_.store->MultiGet(Column::kDocuments, document_keys));
@@ -482,13 +638,14 @@ absl::StatusOr<std::vector<std::optional<Document>>> CollectionImpl::Get(
   size_t found = 0;
   for (size_t i = 0; i < ids.size(); ++i) {
     if (labels[i] < 0) continue;
-    if (!documents[found] || !vectors[found]) {
+    if (!documents[found] || (dimension > 0 && !vectors[found])) {
       return absl::DataLossError(
           absl::StrCat("document \"", ids[i], "\" is indexed but not stored"));
     }
     EMBER_ASSIGN_OR_RETURN(result[i], DecodeDocument(*documents[found]));
-    EMBER_RETURN_IF_ERROR(
-        DecodeVector(*vectors[found], space->record.spec.dimension, &result[i]->vector));
+    if (dimension > 0) {
+      EMBER_RETURN_IF_ERROR(DecodeVector(*vectors[found], dimension, &result[i]->vector));
+    }
     ++found;
   }
   return result;
@@ -601,16 +758,21 @@ absl::StatusOr<std::vector<index::Neighbor>> CollectionImpl::FindNeighbors(
 }
 
 absl::StatusOr<SearchResponse> CollectionImpl::Search(const SearchRequest& caller_request) const {
+  EMBER_RETURN_IF_ERROR(ValidateSearchRequest(caller_request));
   // The query text is embedded before any lock is taken (it is the slow part), with the models in
   // force then; should a reembed swap in other models before the lock is taken, that vector
   // belongs to the old space, and the text is embedded again with the new models.
   while (true) {
     SearchRequest embedded;
     const std::shared_ptr<const Space> embedded_with = CurrentSpace();
-    if (caller_request.vector.empty() && !caller_request.text.empty()) {
+    EMBER_ASSIGN_OR_RETURN(const SearchMode mode,
+                           ResolveSearchMode(caller_request, embedded_with->record.spec));
+    const bool vector_side = mode == SearchMode::kVector || mode == SearchMode::kHybrid;
+    if (vector_side && caller_request.vector.empty() && !caller_request.text.empty()) {
       if (embedded_with->encoders == nullptr) {
         return absl::FailedPreconditionError(absl::StrCat(
-            "collection \"", name_, "\" has no encoder: search it with a vector, not a text"));
+            "collection \"", name_, "\" has no encoder: search it with a vector",
+            text_index_ != nullptr ? ", or in text mode" : "", ", not a text"));
       }
       embedded = caller_request;
       EMBER_ASSIGN_OR_RETURN(embedded.vector,
@@ -622,42 +784,45 @@ absl::StatusOr<SearchResponse> CollectionImpl::Search(const SearchRequest& calle
     const std::shared_ptr<const Space> space = CurrentSpace();
     if (!embedded.vector.empty() && space->generation != embedded_with->generation) continue;
     const CollectionSpec& spec = space->record.spec;
-    EMBER_RETURN_IF_ERROR(ValidateSearchRequest(request, spec.dimension));
+    if (vector_side) {
+      EMBER_RETURN_IF_ERROR(ValidateVector(request.vector, spec.dimension, "query vector"));
+    }
     if (request.filter.op() != Filter::Op::kAll) {
       EMBER_RETURN_IF_ERROR(CheckFilterTypes(
           request.filter, [&spec](std::string_view name) { return DeclaredType(spec, name); }));
     }
     EMBER_RETURN_IF_ERROR(CheckUsable());
-    return SearchLocked(request, space->record);
+    return SearchLocked(request, mode, space->record);
   }
 }
 
 absl::StatusOr<SearchResponse> CollectionImpl::SearchLocked(const SearchRequest& request,
+                                                            SearchMode mode,
                                                             const CollectionRecord& record) const {
   SearchResponse response;
+  response.plan.mode = SearchModeName(mode);
   EMBER_ASSIGN_OR_RETURN(const std::optional<LabelSet> matches,
                          MatchFilter(request.filter, response.plan));
   const LabelSet* scope = matches ? &*matches : nullptr;
-  std::vector<index::Neighbor> neighbors;
+  std::vector<Found> found;
   if (request.group_by.empty()) {
-    EMBER_ASSIGN_OR_RETURN(neighbors, FindNeighbors(request, record, scope, response.plan));
+    EMBER_ASSIGN_OR_RETURN(found,
+                           FindHits(request, mode, request.k, record, scope, response.plan));
   } else {
-    EMBER_ASSIGN_OR_RETURN(neighbors, FindGroupLeaders(request, record, scope, response.plan));
+    EMBER_ASSIGN_OR_RETURN(found, FindGroupLeaders(request, mode, record, scope, response.plan));
   }
-  response.hits.resize(neighbors.size());
-  for (size_t i = 0; i < neighbors.size(); ++i) {
-    const auto it = ids_by_label_.find(neighbors[i].label);
+  response.hits.reserve(found.size());
+  for (Found& result : found) {
+    const auto it = ids_by_label_.find(result.label);
     if (it == ids_by_label_.end()) {
-      return absl::InternalError("the index returned a label that is not stored");
+      return absl::InternalError("an index returned a label that is not stored");
     }
-    response.hits[i].id = it->second;
-    SetScoreAndDistance(record.spec.metric, neighbors[i].distance, &response.hits[i]);
+    result.hit.id = it->second;
+    response.hits.push_back(std::move(result.hit));
   }
   if (request.include_text || request.include_attributes) {
     std::vector<std::string> keys;
-    for (const index::Neighbor& neighbor : neighbors) {
-      keys.push_back(DocumentKey(id_, neighbor.label));
-    }
+    for (const Found& result : found) keys.push_back(DocumentKey(id_, result.label));
     EMBER_ASSIGN_OR_RETURN(auto records, context_.store->MultiGet(Column::kDocuments, keys));
     for (size_t i = 0; i < records.size(); ++i) {
       if (!records[i]) return absl::DataLossError("a search hit's document is not stored");
@@ -666,11 +831,9 @@ absl::StatusOr<SearchResponse> CollectionImpl::SearchLocked(const SearchRequest&
       if (request.include_attributes) response.hits[i].attributes = std::move(document.attributes);
     }
   }
-  if (request.include_vector) {
+  if (request.include_vector && record.spec.dimension > 0) {
     std::vector<std::string> keys;
-    for (const index::Neighbor& neighbor : neighbors) {
-      keys.push_back(VectorKey(record.VectorsId(), neighbor.label));
-    }
+    for (const Found& result : found) keys.push_back(VectorKey(record.VectorsId(), result.label));
     EMBER_ASSIGN_OR_RETURN(auto records, context_.store->MultiGet(Column::kVectors, keys));
     for (size_t i = 0; i < records.size(); ++i) {
       if (!records[i]) return absl::DataLossError("a search hit's vector is not stored");
@@ -681,26 +844,112 @@ absl::StatusOr<SearchResponse> CollectionImpl::SearchLocked(const SearchRequest&
   return response;
 }
 
-absl::StatusOr<std::vector<index::Neighbor>> CollectionImpl::FindGroupLeaders(
-    const SearchRequest& request, const CollectionRecord& record, const LabelSet* matches,
-    SearchPlan& plan) const {
-  // Groups are only known once documents are read, so the search asks for more neighbours than k,
-  // and for twice as many again while the groups they fall into are fewer than k.
-  if (ids_by_label_.empty()) return std::vector<index::Neighbor>();
-  SearchRequest wider = request;
-  wider.k = std::min<int64_t>(static_cast<int64_t>(request.k) * 4, ids_by_label_.size());
+absl::StatusOr<std::vector<CollectionImpl::Found>> CollectionImpl::FindTextHits(
+    const SearchRequest& request, int k, const LabelSet* matches, SearchPlan& plan) const {
+  const std::vector<std::string> terms = text_index_->QueryTerms(request.text);
+  plan.text_terms.clear();
+  for (const std::string& term : terms) {
+    if (!absl::c_linear_search(plan.text_terms, term)) plan.text_terms.push_back(term);
+  }
+  EMBER_ASSIGN_OR_RETURN(const TextIndex::Result result, text_index_->Search(terms, k, matches));
+  plan.text_strategy = result.strategy;
+  plan.text_hits = static_cast<int64_t>(result.hits.size());
+  std::vector<Found> found(result.hits.size());
+  for (size_t i = 0; i < result.hits.size(); ++i) {
+    found[i].label = static_cast<Label>(result.hits[i].label);
+    found[i].hit.score = found[i].hit.text_score = static_cast<float>(result.hits[i].score);
+    found[i].hit.text_rank = static_cast<int>(i + 1);
+  }
+  return found;
+}
+
+absl::StatusOr<std::vector<CollectionImpl::Found>> CollectionImpl::FindHits(
+    const SearchRequest& request, SearchMode mode, int k, const CollectionRecord& record,
+    const LabelSet* matches, SearchPlan& plan) const {
+  if (mode == SearchMode::kText) return FindTextHits(request, k, matches, plan);
+
+  // The vector side; in hybrid mode, `depth` deep.
+  const int depth =
+      mode == SearchMode::kHybrid
+          ? std::min(kMaxSearchK, std::max(k, request.fusion.depth > 0 ? request.fusion.depth
+                                                                        : kDefaultFusionDepth))
+          : k;
+  SearchRequest vector_request = request;
+  vector_request.k = depth;
+  EMBER_ASSIGN_OR_RETURN(const std::vector<index::Neighbor> neighbors,
+                         FindNeighbors(vector_request, record, matches, plan));
+  std::vector<Found> vector_hits(neighbors.size());
+  for (size_t i = 0; i < neighbors.size(); ++i) {
+    vector_hits[i].label = neighbors[i].label;
+    SearchHit& hit = vector_hits[i].hit;
+    SetScoreAndDistance(record.spec.metric, neighbors[i].distance, &hit);
+    hit.vector_rank = static_cast<int>(i + 1);
+    hit.vector_score = hit.score;
+  }
+  plan.vector_hits = static_cast<int64_t>(vector_hits.size());
+  if (mode == SearchMode::kVector) return vector_hits;
+
+  EMBER_ASSIGN_OR_RETURN(const std::vector<Found> text_hits,
+                         FindTextHits(request, depth, matches, plan));
+  plan.fusion_depth = depth;
+  const auto ranked = [](const std::vector<Found>& hits, auto score) {
+    std::vector<RankedHit> list;
+    list.reserve(hits.size());
+    for (const Found& found : hits) list.push_back({found.label, score(found.hit)});
+    return list;
+  };
+  const std::vector<RankedHit> lists[] = {
+      ranked(vector_hits, [](const SearchHit& hit) { return double{hit.vector_score}; }),
+      ranked(text_hits, [](const SearchHit& hit) { return double{hit.text_score}; })};
+  std::vector<FusedHit> fused;
+  const FusionOptions& fusion = request.fusion;
+  switch (fusion.method) {
+    case FusionMethod::kReciprocalRank:
+      fused = FuseReciprocalRank(lists, fusion.rank_constant, k);
+      plan.fusion = absl::StrCat("rrf, rank constant ", fusion.rank_constant);
+      break;
+    case FusionMethod::kWeighted: {
+      const double weights[] = {fusion.vector_weight, 1 - fusion.vector_weight};
+      fused = FuseWeighted(lists, weights, k);
+      plan.fusion = absl::StrCat("weighted, vector weight ", fusion.vector_weight);
+      break;
+    }
+  }
+  absl::flat_hash_map<Label, float> distances;
+  for (const Found& found : vector_hits) distances[found.label] = found.hit.distance;
+  std::vector<Found> hits(fused.size());
+  for (size_t i = 0; i < fused.size(); ++i) {
+    hits[i].label = fused[i].label;
+    SearchHit& hit = hits[i].hit;
+    hit.score = static_cast<float>(fused[i].score);
+    hit.vector_rank = fused[i].ranks[0];
+    hit.vector_score = static_cast<float>(fused[i].scores[0]);
+    hit.text_rank = fused[i].ranks[1];
+    hit.text_score = static_cast<float>(fused[i].scores[1]);
+    if (hit.vector_rank > 0) hit.distance = distances[fused[i].label];
+  }
+  return hits;
+}
+
+absl::StatusOr<std::vector<CollectionImpl::Found>> CollectionImpl::FindGroupLeaders(
+    const SearchRequest& request, SearchMode mode, const CollectionRecord& record,
+    const LabelSet* matches, SearchPlan& plan) const {
+  // Groups are only known once documents are read, so the search asks for more hits than k, and
+  // for twice as many again while the groups they fall into are fewer than k.
+  if (ids_by_label_.empty()) return std::vector<Found>();
+  const int64_t total = static_cast<int64_t>(ids_by_label_.size());
+  int wider = static_cast<int>(
+      std::min<int64_t>({static_cast<int64_t>(request.k) * 4, total, kMaxSearchK}));
   const SearchPlan filter_plan = plan;
   while (true) {
     plan = filter_plan;
-    EMBER_ASSIGN_OR_RETURN(std::vector<index::Neighbor> neighbors,
-                           FindNeighbors(wider, record, matches, plan));
+    EMBER_ASSIGN_OR_RETURN(std::vector<Found> found,
+                           FindHits(request, mode, wider, record, matches, plan));
     std::vector<std::string> keys;
-    for (const index::Neighbor& neighbor : neighbors) {
-      keys.push_back(DocumentKey(id_, neighbor.label));
-    }
+    for (const Found& result : found) keys.push_back(DocumentKey(id_, result.label));
     EMBER_ASSIGN_OR_RETURN(auto records, context_.store->MultiGet(Column::kDocuments, keys));
     std::set<Value> seen;
-    std::vector<index::Neighbor> leaders;
+    std::vector<Found> leaders;
     for (size_t i = 0; i < records.size() && leaders.size() < static_cast<size_t>(request.k); ++i) {
       if (!records[i]) return absl::DataLossError("a search hit's document is not stored");
       EMBER_ASSIGN_OR_RETURN(Document document, DecodeDocument(*records[i]));
@@ -711,27 +960,35 @@ absl::StatusOr<std::vector<index::Neighbor>> CollectionImpl::FindGroupLeaders(
           !seen.insert(value->second).second) {
         continue;
       }
-      leaders.push_back(neighbors[i]);
+      leaders.push_back(std::move(found[i]));
     }
-    const bool exhausted = static_cast<int64_t>(neighbors.size()) < wider.k ||
-                           wider.k >= static_cast<int64_t>(ids_by_label_.size());
+    const bool exhausted = static_cast<int64_t>(found.size()) < wider || wider >= total ||
+                           wider >= kMaxSearchK;
     if (leaders.size() >= static_cast<size_t>(request.k) || exhausted) return leaders;
-    wider.k = std::min<int64_t>(static_cast<int64_t>(wider.k) * 2, ids_by_label_.size());
+    wider = static_cast<int>(std::min<int64_t>({static_cast<int64_t>(wider) * 2, total,
+                                                kMaxSearchK}));
   }
 }
 
 CollectionStats CollectionImpl::Stats() const {
   ReaderLock visibility_lock(&visibility_mu_);
   if (!CheckUsable().ok()) return {};
-  const index::IndexStats index_stats = index_->Stats();
-  return CollectionStats{
-      .document_count = static_cast<int64_t>(ids_by_label_.size()),
-      .index_vectors = index_stats.live_vectors + index_stats.tombstones,
-      .index_tombstones = index_stats.tombstones,
-      .index_trained = index_stats.trained,
-      .changes_since_snapshot = changes_since_snapshot_.load(),
-      .index_memory_bytes = index_stats.memory_bytes,
-  };
+  CollectionStats stats{.document_count = static_cast<int64_t>(ids_by_label_.size()),
+                        .changes_since_snapshot = changes_since_snapshot_.load()};
+  if (index_ != nullptr) {
+    const index::IndexStats index_stats = index_->Stats();
+    stats.index_vectors = index_stats.live_vectors + index_stats.tombstones;
+    stats.index_tombstones = index_stats.tombstones;
+    stats.index_trained = index_stats.trained;
+    stats.index_memory_bytes = index_stats.memory_bytes;
+  }
+  if (text_index_ != nullptr) {
+    const text::Bm25IndexStats text_stats = text_index_->Stats();
+    stats.text_terms = static_cast<int64_t>(text_stats.terms);
+    stats.text_postings = static_cast<int64_t>(text_stats.postings);
+    stats.text_memory_bytes = static_cast<int64_t>(text_stats.memory_bytes);
+  }
+  return stats;
 }
 
 absl::StatusOr<int64_t> CollectionImpl::CountReembeddableDocuments() const {
@@ -834,6 +1091,12 @@ absl::Status CollectionImpl::Reembed(
   WriterLock write_lock(&write_mu_);
   EMBER_RETURN_IF_ERROR(CheckWritable());
   const std::shared_ptr<const Space> old_space = CurrentSpace();
+  if (old_space->record.spec.dimension == 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("collection \"", name_,
+                     "\" is text-only: it has no vectors to re-embed; create a collection with a "
+                     "model and import its documents there"));
+  }
   CollectionRecord record = old_space->record;
   record.spec.encoder = encoder;
   record.spec.dimension = encoders.document->dimension();
@@ -917,7 +1180,9 @@ absl::Status CollectionImpl::Checkpoint() {
 }
 
 absl::Status CollectionImpl::CheckpointLocked() {
-  if (context_.read_only || state_.load() != State::kOpen) return absl::OkStatus();
+  if (context_.read_only || state_.load() != State::kOpen || index_ == nullptr) {
+    return absl::OkStatus();
+  }
   const uint64_t sequence = counters_.last_sequence;
   if (sequence == snapshot_sequence_ && !snapshot_stale_) return absl::OkStatus();
   {
@@ -950,6 +1215,7 @@ void CollectionImpl::Close() {
   WriterLock visibility_lock(&visibility_mu_);
   if (state_.load() == State::kOpen) state_ = State::kClosed;
   index_.reset();
+  if (text_index_ != nullptr) text_index_->Clear();
   ids_by_label_ = {};
   all_labels_ = {};
 }

@@ -18,6 +18,7 @@
 #include "db/filter_candidates.h"
 #include "db/records.h"
 #include "db/rw_lock.h"
+#include "db/text_index.h"
 #include "ember/collection.h"
 #include "ember/database.h"
 #include "index/vector_index.h"
@@ -110,11 +111,19 @@ class CollectionImpl final : public Collection {
     uint64_t generation = 0;
   };
 
-  CollectionImpl(Context context, const CollectionRecord& record);
+  // `text_index`: null unless the spec enables full text.
+  CollectionImpl(Context context, const CollectionRecord& record,
+                 std::unique_ptr<TextIndex> text_index);
 
   std::shared_ptr<const Space> CurrentSpace() const ABSL_LOCKS_EXCLUDED(space_mu_);
 
   absl::Status RecoverIndex();
+  // Loads the full-text index from the terms column family, or, when the analyzer's fingerprint
+  // is not the one the terms were made with (or they disagree with the documents), re-analyzes
+  // every document (and, on a writable handle, stores the new terms and fingerprint).
+  absl::Status RecoverTextIndex() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_, visibility_mu_);
+  absl::Status LoadStoredTerms() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_, visibility_mu_);
+  absl::Status ReanalyzeDocuments() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_, visibility_mu_);
   absl::Status RebuildIndex();
   absl::StatusOr<bool> LoadSnapshotAndReplay();
   // Both are called with write_mu_ or visibility_mu_ held, so that Close cannot intervene.
@@ -130,24 +139,43 @@ class CollectionImpl final : public Collection {
     std::vector<Label> added;
     std::vector<float> added_vectors;
     std::vector<const Document*> added_documents;
+    std::vector<const text::TermFrequencies*> added_terms;  // with a full-text index
   };
   // Queues the deletion of stored document `label` (id `id`) into `change`; `keep_id` leaves its id
   // entry alone (it is being replaced). Reads the document when its attributes are indexed.
   void AddRemoval(const CollectionRecord& record, Label label, std::string_view id, bool keep_id,
                   Change& change) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // The write path of Upsert once write_mu_ is held and `documents` (validated against `record`)
-  // all have vectors.
-  absl::Status UpsertLocked(std::span<const Document> documents, const CollectionRecord& record)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+  // all have vectors (unless the collection is text-only); `terms` are theirs, with a full-text
+  // index (else empty).
+  absl::Status UpsertLocked(std::span<const Document> documents,
+                            std::span<const text::TermFrequencies> terms,
+                            const CollectionRecord& record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Reads the attributes of the documents `change` removes, when the collection indexes attributes.
   absl::Status ReadRemovedAttributes(Change& change) const;
   // Commits `change` and applies it to the indexes, under the visibility lock.
   absl::Status CommitAndApply(Change& change) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::Status CheckpointLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   absl::StatusOr<std::vector<Label>> LookUpLabels(std::span<const std::string> ids) const;
-  // A search with a query vector of `record`'s dimension, under the visibility lock.
-  absl::StatusOr<SearchResponse> SearchLocked(const SearchRequest& request,
+  // A search in `mode` (resolved: not kAuto) whose vector side, if it runs, has a query vector of
+  // `record`'s dimension, under the visibility lock.
+  absl::StatusOr<SearchResponse> SearchLocked(const SearchRequest& request, SearchMode mode,
                                               const CollectionRecord& record) const
+      ABSL_SHARED_LOCKS_REQUIRED(visibility_mu_);
+  // A search result before its document is read: the label, and the hit's scores and ranks.
+  struct Found {
+    Label label = 0;
+    SearchHit hit;
+  };
+  // The best `k` results of `request` in `mode` among `matches` (every document when null),
+  // recording the plan in `plan`.
+  absl::StatusOr<std::vector<Found>> FindHits(const SearchRequest& request, SearchMode mode,
+                                              int k, const CollectionRecord& record,
+                                              const LabelSet* matches, SearchPlan& plan) const
+      ABSL_SHARED_LOCKS_REQUIRED(visibility_mu_);
+  // The BM25 side: the best `k` documents for request.text among `matches`.
+  absl::StatusOr<std::vector<Found>> FindTextHits(const SearchRequest& request, int k,
+                                                  const LabelSet* matches, SearchPlan& plan) const
       ABSL_SHARED_LOCKS_REQUIRED(visibility_mu_);
   // The documents `filter` matches, or nullopt when it is All (every document); records the
   // candidate and match counts in `plan`.
@@ -160,11 +188,12 @@ class CollectionImpl final : public Collection {
                                                              const LabelSet* matches,
                                                              SearchPlan& plan) const
       ABSL_SHARED_LOCKS_REQUIRED(visibility_mu_);
-  // FindNeighbors keeping only the nearest document of each value of request.group_by.
-  absl::StatusOr<std::vector<index::Neighbor>> FindGroupLeaders(const SearchRequest& request,
-                                                                const CollectionRecord& record,
-                                                                const LabelSet* matches,
-                                                                SearchPlan& plan) const
+  // FindHits keeping only the best document of each value of request.group_by.
+  absl::StatusOr<std::vector<Found>> FindGroupLeaders(const SearchRequest& request,
+                                                      SearchMode mode,
+                                                      const CollectionRecord& record,
+                                                      const LabelSet* matches,
+                                                      SearchPlan& plan) const
       ABSL_SHARED_LOCKS_REQUIRED(visibility_mu_);
   // The candidates that also match the residual filter, read from their stored attributes.
   absl::StatusOr<LabelSet> ScanResidual(const FilterCandidates& candidates, SearchPlan& plan) const
@@ -207,7 +236,11 @@ class CollectionImpl final : public Collection {
   std::atomic<int64_t> changes_since_snapshot_{0};
 
   mutable RwLock visibility_mu_ ABSL_ACQUIRED_AFTER(write_mu_);
+  // Null for a text-only collection.
   std::unique_ptr<index::VectorIndex> index_ ABSL_PT_GUARDED_BY(visibility_mu_);
+  // Null without full text. Its analyzer is immutable and used without locks (writers analyze
+  // before taking write_mu_); its BM25 index is guarded by visibility_mu_ like index_.
+  const std::unique_ptr<TextIndex> text_index_;
   // label -> document id for every stored document, so that searches that return only ids and
   // scores need no store reads. A cache of the ids column family.
   absl::flat_hash_map<Label, std::string> ids_by_label_ ABSL_GUARDED_BY(visibility_mu_);

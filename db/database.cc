@@ -20,6 +20,7 @@
 #include "db/encoders.h"
 #include "db/records.h"
 #include "db/rw_lock.h"
+#include "db/text_index.h"
 #include "ember/status.h"
 #include "storage/store.h"
 
@@ -41,7 +42,10 @@ using storage::Column;
 //   2: a collection's vectors may be keyed under another id than its own
 //      (CollectionRecord::vectors_id, set by ReembedCollection). Version 1 stores are read as they
 //      are and marked 2 by their first reembed, so that an older Ember refuses them.
-constexpr int kFormatVersion = 2;
+//   3: the "terms" column family (full-text indexes). Older stores gain the family when opened
+//      writable and are marked 3 when a collection is created, so that an older Ember, which would
+//      not maintain a full-text index, refuses them.
+constexpr int kFormatVersion = 3;
 
 constexpr char kSnapshotSuffix[] = ".snapshot";
 
@@ -248,11 +252,18 @@ absl::StatusOr<std::shared_ptr<Collection>> DatabaseImpl::CreateCollection(
   }
   CollectionRecord record{.spec = spec};
   if (encoders) db::RecordFingerprints(*encoders, record);
+  if (spec.full_text.enabled) {
+    EMBER_ASSIGN_OR_RETURN(const std::unique_ptr<text::Analyzer> analyzer,
+                           db::CreateAnalyzer(spec.full_text));
+    record.analyzer_fingerprint = analyzer->fingerprint();
+  }
   {
     absl::MutexLock id_lock(&id_mu_);
     EMBER_ASSIGN_OR_RETURN(record.id, NextCollectionId());
     storage::WriteBatch batch;
     batch.Put(Column::kCatalog, db::kNextCollectionIdKey, absl::StrCat(record.id + 1));
+    // Builds before format 3 would neither see nor maintain the collection's terms.
+    batch.Put(Column::kCatalog, db::kFormatVersionKey, absl::StrCat(kFormatVersion));
     CollectionImpl::AddCreationToBatch(record, batch);
     EMBER_RETURN_IF_ERROR(store_->Write(batch));
   }
@@ -303,7 +314,7 @@ absl::Status DatabaseImpl::DropCollection(const std::string& name) {
   const std::string begin = db::CollectionPrefix(id);
   const std::string end = db::CollectionPrefix(id + 1);
   for (Column column : {Column::kDocuments, Column::kIds, Column::kVectors, Column::kAttributes,
-                        Column::kChangeLog}) {
+                        Column::kChangeLog, Column::kTerms}) {
     batch.DeleteRange(column, begin, end);
   }
   if (vectors_id != id) {

@@ -90,6 +90,10 @@ std::string VectorKey(CollectionId collection, Label label) {
   return KeyWithSuffix(collection, static_cast<uint64_t>(label));
 }
 
+std::string TermsKey(CollectionId collection, Label label) {
+  return KeyWithSuffix(collection, static_cast<uint64_t>(label));
+}
+
 std::string ChangeKey(CollectionId collection, uint64_t sequence) {
   return KeyWithSuffix(collection, sequence);
 }

@@ -28,6 +28,7 @@ std::string CountersKey(CollectionId collection);  // -> CollectionCounters
 std::string CollectionPrefix(CollectionId collection);
 std::string DocumentKey(CollectionId collection, Label label);      // documents: -> document record
 std::string VectorKey(CollectionId collection, Label label);        // vectors: -> float32 vector
+std::string TermsKey(CollectionId collection, Label label);         // terms: -> text::TermFrequencies
 std::string IdKey(CollectionId collection, std::string_view id);    // ids: -> label (8 bytes)
 std::string ChangeKey(CollectionId collection, uint64_t sequence);  // changelog: -> ChangeRecord
 

@@ -3,11 +3,13 @@
 #include <cmath>
 #include <span>
 
+#include "absl/algorithm/container.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "ember/options.h"
 #include "ember/status.h"
+#include "text/analyzer.h"
 
 namespace ember {
 
@@ -103,6 +105,46 @@ absl::Status CheckRange(std::string_view field, int64_t value, int64_t low, int6
       absl::StrFormat("%s must be in [%d, %d], got %d", field, low, high, value));
 }
 
+absl::Status CheckRealRange(std::string_view field, double value, double low, double high) {
+  if (value >= low && value <= high) return absl::OkStatus();  // false for NaN
+  return absl::InvalidArgumentError(
+      absl::StrFormat("%s must be in [%g, %g], got %g", field, low, high, value));
+}
+
+absl::Status ValidateFullTextSpec(const CollectionSpec& spec) {
+  const FullTextSpec& full_text = spec.full_text;
+  if (!full_text.enabled) {
+    if (!full_text.attributes.empty()) {
+      return absl::InvalidArgumentError(
+          "full_text.attributes are given but full_text is not enabled");
+    }
+    return absl::OkStatus();
+  }
+  EMBER_RETURN_IF_ERROR(CheckRealRange("full_text.k1", full_text.k1, 0.0, 1e6));
+  EMBER_RETURN_IF_ERROR(CheckRealRange("full_text.b", full_text.b, 0.0, 1.0));
+  text::AnalyzerOptions analyzer;
+  analyzer.stemmer = full_text.stemmer;
+  if (absl::Status status = text::ValidateAnalyzerOptions(analyzer); !status.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("full_text: ", status.message()));
+  }
+  absl::flat_hash_set<std::string_view> names;
+  for (const std::string& name : full_text.attributes) {
+    const auto declared = absl::c_find_if(
+        spec.attributes, [&name](const AttributeSpec& attribute) { return attribute.name == name; });
+    if (declared == spec.attributes.end() || (declared->type != AttributeType::kString &&
+                                              declared->type != AttributeType::kStringList)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "full_text.attributes names \"", name,
+          "\", which is not a declared attribute of type string or list"));
+    }
+    if (!names.insert(name).second) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("full_text.attributes names \"", name, "\" twice"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 const char* MetricName(Metric metric) {
@@ -170,6 +212,47 @@ absl::StatusOr<IndexKind> ParseIndexKind(std::string_view name) {
       absl::StrCat("unknown index kind \"", std::string(name), "\"; expected flat, hnsw or ivf"));
 }
 
+const char* SearchModeName(SearchMode mode) {
+  switch (mode) {
+    case SearchMode::kAuto:
+      return "auto";
+    case SearchMode::kVector:
+      return "vector";
+    case SearchMode::kText:
+      return "text";
+    case SearchMode::kHybrid:
+      return "hybrid";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<SearchMode> ParseSearchMode(std::string_view name) {
+  for (SearchMode mode :
+       {SearchMode::kAuto, SearchMode::kVector, SearchMode::kText, SearchMode::kHybrid}) {
+    if (name == SearchModeName(mode)) return mode;
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown search mode \"", std::string(name), "\"; expected auto, vector, text or hybrid"));
+}
+
+const char* FusionMethodName(FusionMethod method) {
+  switch (method) {
+    case FusionMethod::kReciprocalRank:
+      return "rrf";
+    case FusionMethod::kWeighted:
+      return "weighted";
+  }
+  return "unknown";
+}
+
+absl::StatusOr<FusionMethod> ParseFusionMethod(std::string_view name) {
+  for (FusionMethod method : {FusionMethod::kReciprocalRank, FusionMethod::kWeighted}) {
+    if (name == FusionMethodName(method)) return method;
+  }
+  return absl::InvalidArgumentError(absl::StrCat("unknown fusion method \"", std::string(name),
+                                                 "\"; expected rrf or weighted"));
+}
+
 absl::Status ValidateCollectionSpec(const CollectionSpec& spec) {
   if (spec.name.empty() || spec.name.size() > 128 || spec.name[0] == '.') {
     return absl::InvalidArgumentError(
@@ -182,8 +265,9 @@ absl::Status ValidateCollectionSpec(const CollectionSpec& spec) {
                                                      "\" may only contain letters, digits, _ - ."));
     }
   }
-  // With an encoder, dimension 0 stands for the model's; CreateCollection fills it in.
-  if (!spec.encoder || spec.dimension != 0) {
+  // With an encoder, dimension 0 stands for the model's (CreateCollection fills it in); without
+  // one, it makes a text-only collection.
+  if (spec.dimension != 0 || !(spec.encoder || spec.full_text.enabled)) {
     EMBER_RETURN_IF_ERROR(CheckRange("dimension", spec.dimension, 1, 65536));
   }
   if (spec.encoder) {
@@ -193,6 +277,7 @@ absl::Status ValidateCollectionSpec(const CollectionSpec& spec) {
     }
     EMBER_RETURN_IF_ERROR(CheckRange("encoder.truncate_dim", spec.encoder->truncate_dim, 0, 65536));
   }
+  EMBER_RETURN_IF_ERROR(ValidateFullTextSpec(spec));
   absl::flat_hash_set<std::string_view> attribute_names;
   for (const AttributeSpec& attribute : spec.attributes) {
     if (attribute.name.empty() || attribute.name.size() > 256 || !IsValidUtf8(attribute.name)) {
@@ -274,7 +359,13 @@ absl::Status ValidateDocuments(std::span<const Document> documents, const Collec
       status = absl::InvalidArgumentError(
           "it has neither a vector nor a text for the collection's model to embed");
     }
-    if (status.ok()) status = ValidateVector(document.vector, dimension, "vector");
+    if (status.ok() && dimension == 0 && !document.vector.empty()) {
+      status = absl::InvalidArgumentError(
+          "it has a vector, but the collection is text-only (it stores no vectors)");
+    }
+    if (status.ok() && dimension > 0) {
+      status = ValidateVector(document.vector, dimension, "vector");
+    }
     if (status.ok()) status = ValidateAttributes(document.attributes, spec.attributes);
     if (!status.ok()) {
       // Ids may be garbage here (that may be the error), so quote at most a printable prefix.
@@ -290,11 +381,21 @@ absl::Status ValidateDocuments(std::span<const Document> documents, const Collec
   return absl::OkStatus();
 }
 
-absl::Status ValidateSearchRequest(const SearchRequest& request, int dimension) {
+absl::Status ValidateSearchRequest(const SearchRequest& request) {
   EMBER_RETURN_IF_ERROR(CheckRange("k", request.k, 1, kMaxSearchK));
   EMBER_RETURN_IF_ERROR(CheckRange("ef_search", request.ef_search, 0, 1 << 20));
   EMBER_RETURN_IF_ERROR(CheckRange("nprobe", request.nprobe, 0, 1 << 20));
-  return ValidateVector(request.vector, dimension, "query vector");
+  const FusionOptions& fusion = request.fusion;
+  switch (fusion.method) {
+    case FusionMethod::kReciprocalRank:
+    case FusionMethod::kWeighted:
+      break;
+    default:
+      return absl::InvalidArgumentError("fusion.method must be rrf or weighted");
+  }
+  EMBER_RETURN_IF_ERROR(CheckRealRange("fusion.rank_constant", fusion.rank_constant, 0.0, 1e9));
+  EMBER_RETURN_IF_ERROR(CheckRealRange("fusion.vector_weight", fusion.vector_weight, 0.0, 1.0));
+  return CheckRange("fusion.depth", fusion.depth, 0, kMaxSearchK);
 }
 
 }  // namespace db

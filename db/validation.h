@@ -24,7 +24,9 @@ absl::Status ValidateDocuments(std::span<const Document> documents, const Collec
 // `what` names the vector in the message ("query vector").
 absl::Status ValidateVector(std::span<const float> vector, int dimension, std::string_view what);
 
-absl::Status ValidateSearchRequest(const SearchRequest& request, int dimension);
+// The request's own fields (k, ef_search, nprobe, fusion). The query vector is checked against the
+// collection's dimension when the vector side runs.
+absl::Status ValidateSearchRequest(const SearchRequest& request);
 
 }  // namespace ember::db
 

@@ -35,7 +35,7 @@ namespace {
 
 // Indexed by Column. Part of the on-disk format: do not rename.
 constexpr std::array<std::string_view, kColumnCount> kColumnNames = {
-    "catalog", "documents", "ids", "vectors", "attributes", "changelog"};
+    "catalog", "documents", "ids", "vectors", "attributes", "changelog", "terms"};
 
 // One block cache shared by every column family of a store, so that memory stays bounded however
 // the workload spreads over families. 64 MiB holds ~40k of the ~1.5 KiB vectors plus the hot index
@@ -145,7 +145,8 @@ absl::StatusOr<bool> DefaultFamilyIsEmpty(const std::string& directory,
 // OK when `family_names` (listed from the database's MANIFEST) include all of Ember's families.
 absl::Status CheckEmberFamilies(const std::string& directory,
                                 const std::vector<std::string>& family_names) {
-  for (std::string_view name : kColumnNames) {
+  for (std::string_view name :
+       std::span(kColumnNames).first(static_cast<size_t>(kFirstAddedColumn))) {
     if (std::find(family_names.begin(), family_names.end(), name) != family_names.end()) continue;
     // ListColumnFamilies reads a damaged MANIFEST leniently and may list only "default"; opening it
     // validates the MANIFEST, so that damage is reported as such rather than as a foreign database.
@@ -218,6 +219,7 @@ struct Store::Rep {
     rocksdb::ReadOptions read_options;
     const rocksdb::Slice upper_bound = ToSlice(end);
     if (!end.empty()) read_options.iterate_upper_bound = &upper_bound;
+    if (Handle(column) == nullptr) return absl::OkStatus();  // an added family a read-only store lacks
     std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read_options, Handle(column)));
     for (it->Seek(ToSlice(begin)); it->Valid(); it->Next()) {
       if (!visit(ToView(it->key()), ToView(it->value()))) break;
@@ -248,6 +250,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& directory,
   // leaves a store with only some of Ember's families, and nothing in them. Opening it writable
   // completes it.
   bool completing_creation = false;
+  // A store written before a family was added gains it when opened writable.
+  bool adding_families = false;
   if (create) {
     std::filesystem::create_directories(directory, error);
     if (error) {
@@ -276,6 +280,15 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& directory,
       family_names.insert(family_names.end(), kColumnNames.begin(), kColumnNames.end());
     } else {
       EMBER_RETURN_IF_ERROR(CheckEmberFamilies(directory, family_names));
+      if (!options.read_only) {
+        for (std::string_view name :
+             std::span(kColumnNames).subspan(static_cast<size_t>(kFirstAddedColumn))) {
+          if (std::find(family_names.begin(), family_names.end(), name) == family_names.end()) {
+            family_names.emplace_back(name);
+            adding_families = true;
+          }
+        }
+      }
     }
   }
 
@@ -290,7 +303,8 @@ absl::StatusOr<std::unique_ptr<Store>> Store::Open(const std::string& directory,
   rep->read_only = options.read_only;
   rep->sync_writes = options.sync_writes;
   rocksdb::DB* db = nullptr;
-  const rocksdb::DBOptions db_options = DatabaseOptions(create || completing_creation);
+  rocksdb::DBOptions db_options = DatabaseOptions(create || completing_creation);
+  db_options.create_missing_column_families |= adding_families;
   const rocksdb::Status opened =
       options.read_only
           ? rocksdb::DB::OpenForReadOnly(db_options, directory, descriptors, &rep->handles, &db)
@@ -351,6 +365,7 @@ absl::Status Store::Write(WriteBatch& batch) {
 }
 
 absl::StatusOr<std::optional<std::string>> Store::Get(Column column, std::string_view key) const {
+  if (rep_->Handle(column) == nullptr) return std::nullopt;  // see kFirstAddedColumn
   std::string value;
   const rocksdb::Status status =
       rep_->db->Get(rocksdb::ReadOptions(), rep_->Handle(column), ToSlice(key), &value);
@@ -361,6 +376,9 @@ absl::StatusOr<std::optional<std::string>> Store::Get(Column column, std::string
 
 absl::StatusOr<std::vector<std::optional<std::string>>> Store::MultiGet(
     Column column, std::span<const std::string> keys) const {
+  if (rep_->Handle(column) == nullptr) {  // see kFirstAddedColumn
+    return std::vector<std::optional<std::string>>(keys.size());
+  }
   std::vector<rocksdb::Slice> slices;
   slices.reserve(keys.size());
   for (const std::string& key : keys) slices.emplace_back(key);

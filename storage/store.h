@@ -25,8 +25,12 @@ enum class Column : int {
   kVectors = 3,     // "vectors": collection + label -> float32 vector
   kAttributes = 4,  // "attributes": collection + attribute + ordered value + label -> ""
   kChangeLog = 5,   // "changelog": collection + sequence -> change
+  kTerms = 6,       // "terms": collection + label -> the document's full-text term frequencies
 };
-inline constexpr int kColumnCount = 6;
+inline constexpr int kColumnCount = 7;
+// Families from this one on were added after stores were first written, so a store may lack them:
+// opened writable, it gains them; opened read-only, they read as empty (and cannot be written).
+inline constexpr Column kFirstAddedColumn = Column::kTerms;
 
 struct StoreOptions {
   /// Create the RocksDB directory and column families when missing. Default: true.

@@ -12,6 +12,7 @@ namespace ember {
 namespace {
 
 using ::ember::testing::IsOk;
+using ::ember::testing::IsOkAndHolds;
 using ::ember::testing::StatusIs;
 using ::testing::HasSubstr;
 
@@ -144,22 +145,93 @@ TEST(CollectionSpecTest, AttributeDeclarationsAreChecked) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("unknown type")));
 }
 
-TEST(SearchRequestTest, RejectsBadKAndVector) {
+TEST(SearchRequestTest, RejectsBadKEffortAndFusion) {
   SearchRequest request{.vector = {1, 2}};
-  EXPECT_OK(db::ValidateSearchRequest(request, 2));
+  EXPECT_OK(db::ValidateSearchRequest(request));
   request.k = 0;
-  EXPECT_THAT(db::ValidateSearchRequest(request, 2), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(db::ValidateSearchRequest(request), StatusIs(absl::StatusCode::kInvalidArgument));
   request.k = kMaxSearchK + 1;
-  EXPECT_THAT(db::ValidateSearchRequest(request, 2), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(db::ValidateSearchRequest(request), StatusIs(absl::StatusCode::kInvalidArgument));
   request.k = 10;
   request.ef_search = -1;
-  EXPECT_THAT(db::ValidateSearchRequest(request, 2), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(db::ValidateSearchRequest(request), StatusIs(absl::StatusCode::kInvalidArgument));
   request.ef_search = 0;
-  request.vector = {1};
-  EXPECT_THAT(db::ValidateSearchRequest(request, 2),
+  request.fusion.vector_weight = 1.5;
+  EXPECT_THAT(db::ValidateSearchRequest(request),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("fusion.vector_weight")));
+  request.fusion.vector_weight = NAN;
+  EXPECT_THAT(db::ValidateSearchRequest(request), StatusIs(absl::StatusCode::kInvalidArgument));
+  request.fusion.vector_weight = 1;
+  request.fusion.rank_constant = -1;
+  EXPECT_THAT(db::ValidateSearchRequest(request),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("fusion.rank_constant")));
+  request.fusion.rank_constant = 0;
+  request.fusion.depth = kMaxSearchK + 1;
+  EXPECT_THAT(db::ValidateSearchRequest(request),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("fusion.depth")));
+  request.fusion.depth = 0;
+  EXPECT_OK(db::ValidateSearchRequest(request));
+}
+
+TEST(QueryVectorTest, RejectsWrongDimensionAndNonFinite) {
+  EXPECT_OK(db::ValidateVector(std::vector<float>{1, 2}, 2, "query vector"));
+  EXPECT_THAT(db::ValidateVector(std::vector<float>{1}, 2, "query vector"),
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("query vector")));
-  request.vector = {1, INFINITY};
-  EXPECT_THAT(db::ValidateSearchRequest(request, 2), StatusIs(absl::StatusCode::kInvalidArgument));
+  EXPECT_THAT(db::ValidateVector(std::vector<float>{1, INFINITY}, 2, "query vector"),
+              StatusIs(absl::StatusCode::kInvalidArgument));
+}
+
+TEST(FullTextSpecTest, RejectsBadParametersStemmersAndAttributes) {
+  CollectionSpec spec{.name = "c", .dimension = 0};
+  // Dimension 0 without an encoder is a text-only collection, which needs the full-text index.
+  EXPECT_THAT(ValidateCollectionSpec(spec),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("dimension")));
+  spec.full_text.enabled = true;
+  EXPECT_OK(ValidateCollectionSpec(spec));
+  spec.full_text.k1 = -0.5;
+  EXPECT_THAT(ValidateCollectionSpec(spec),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("full_text.k1")));
+  spec.full_text.k1 = 1.2;
+  spec.full_text.b = 1.01;
+  EXPECT_THAT(ValidateCollectionSpec(spec),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("full_text.b")));
+  spec.full_text.b = 0.75;
+  spec.full_text.stemmer = "klingon";
+  EXPECT_THAT(ValidateCollectionSpec(spec),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("klingon")));
+  spec.full_text.stemmer = "none";
+  EXPECT_OK(ValidateCollectionSpec(spec));
+  spec.attributes = {{"title", AttributeType::kString},
+                     {"tags", AttributeType::kStringList},
+                     {"year", AttributeType::kInt}};
+  spec.full_text.attributes = {"title", "tags"};
+  EXPECT_OK(ValidateCollectionSpec(spec));
+  spec.full_text.attributes = {"title", "year"};
+  EXPECT_THAT(ValidateCollectionSpec(spec),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("\"year\"")));
+  spec.full_text.attributes = {"subtitle"};
+  EXPECT_THAT(ValidateCollectionSpec(spec), StatusIs(absl::StatusCode::kInvalidArgument));
+  spec.full_text.attributes = {"title", "title"};
+  EXPECT_THAT(ValidateCollectionSpec(spec),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("twice")));
+  spec.full_text.attributes = {"title"};
+  spec.full_text.enabled = false;
+  spec.dimension = 4;
+  EXPECT_THAT(ValidateCollectionSpec(spec),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("not enabled")));
+}
+
+TEST(SearchModeTest, NamesRoundTrip) {
+  for (SearchMode mode :
+       {SearchMode::kAuto, SearchMode::kVector, SearchMode::kText, SearchMode::kHybrid}) {
+    EXPECT_THAT(ParseSearchMode(SearchModeName(mode)), IsOkAndHolds(mode));
+  }
+  EXPECT_THAT(ParseSearchMode("bm25"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("vector, text or hybrid")));
+  for (FusionMethod method : {FusionMethod::kReciprocalRank, FusionMethod::kWeighted}) {
+    EXPECT_THAT(ParseFusionMethod(FusionMethodName(method)), IsOkAndHolds(method));
+  }
+  EXPECT_THAT(ParseFusionMethod("max"), StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 }  // namespace

@@ -124,13 +124,40 @@ struct EncoderSpec {
 absl::StatusOr<std::string> ResolveModelFolder(const std::string& name,
                                                const std::string& models_dir);
 
+// A collection's full-text index: BM25 over each document's text (and chosen attributes), for
+// SearchMode::kText and kHybrid. Words are found the way Lucene's StandardTokenizer finds them
+// (Unicode word boundaries, NFKC, case folded, English possessives removed), stop words dropped,
+// and the rest stemmed. The analysis is fixed at creation: terms stored one way cannot be searched
+// another way.
+struct FullTextSpec {
+  /// Keep the index. Default: false.
+  bool enabled = false;
+  /// Declared attributes of type string or list whose values are indexed as more words of the
+  /// document, e.g. a title or tags. Default: none.
+  std::vector<std::string> attributes;
+  /// The Snowball stemmer libstemmer applies to every word: "porter", "english" (Porter2),
+  /// "french", "german", ..., or "none". Default: "porter" (Lucene's and Anserini's English).
+  std::string stemmer = "porter";
+  /// Drop Lucene's 33 English stop words ("a", "the", "of", ...). Default: true.
+  bool remove_stop_words = true;
+  /// BM25's term-frequency saturation (k1 >= 0) and length normalization (b in [0, 1]). Scoring
+  /// reads them at query time, so they are the one part of the spec that does not shape what is
+  /// stored. Defaults: 0.9 and 0.4 (Anserini's BEIR baselines).
+  double k1 = 0.9;
+  double b = 0.4;
+
+  friend bool operator==(const FullTextSpec&, const FullTextSpec&) = default;
+};
+
 // Everything that defines a collection. Fixed at creation (the encoder, and with it the dimension,
 // changes only through Database::ReembedCollection).
 struct CollectionSpec {
   /// 1 to 128 characters of [A-Za-z0-9_.-], not starting with '.'.
   std::string name;
   /// Number of components of every vector. Range: 1..65,536. With an encoder, 0 means the
-  /// model's dimension (after truncate_dim); any other value must equal it.
+  /// model's dimension (after truncate_dim); any other value must equal it. Without an encoder, 0
+  /// makes a text-only collection: full_text must be enabled, documents carry text and no vector,
+  /// and searches run in SearchMode::kText.
   int dimension = 0;
   /// Default: cosine.
   Metric metric = Metric::kCosine;
@@ -141,6 +168,8 @@ struct CollectionSpec {
   std::vector<AttributeSpec> attributes;
   /// Embeds texts on Upsert and Search. Default: none (callers supply vectors).
   std::optional<EncoderSpec> encoder;
+  /// The full-text (BM25) index. Default: none.
+  FullTextSpec full_text;
 };
 
 // Names used by the catalog and the command line: "cosine", "ip", "l2"; "flat", "hnsw", "ivf".
