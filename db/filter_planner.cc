@@ -78,7 +78,9 @@ PlannedSearch PlanSearch(const PlannerInput& input) {
 namespace ember {
 
 std::string SearchPlan::ToString() const {
-  std::string out = absl::StrCat("strategy: ", strategy, "\n");
+  std::string out;
+  if (!mode.empty()) absl::StrAppend(&out, "mode: ", mode, "\n");
+  if (!strategy.empty()) absl::StrAppend(&out, "strategy: ", strategy, "\n");
   absl::StrAppend(&out, "candidates from attribute indexes: ", estimated_candidates, "\n");
   if (!unindexed_attributes.empty()) {
     absl::StrAppend(&out, "attributes checked by reading documents (not indexed): ",
@@ -89,6 +91,17 @@ std::string SearchPlan::ToString() const {
   if (ef_search > 0) absl::StrAppend(&out, "hnsw ef_search: ", ef_search, "\n");
   if (nprobe > 0) absl::StrAppend(&out, "ivf nprobe: ", nprobe, "\n");
   if (exact_scored > 0) absl::StrAppend(&out, "vectors scored exactly: ", exact_scored, "\n");
+  if (!text_strategy.empty()) {
+    absl::StrAppend(&out, "text strategy: ", text_strategy, "\n");
+    absl::StrAppend(&out, "query terms: ", absl::StrJoin(text_terms, " "), "\n");
+  }
+  if (!fusion.empty()) {
+    absl::StrAppend(&out, "fusion: ", fusion, ", depth ", fusion_depth, "\n");
+    absl::StrAppend(&out, "hits from the vector side: ", vector_hits,
+                    ", from the text side: ", text_hits, "\n");
+  } else if (!text_strategy.empty()) {
+    absl::StrAppend(&out, "text hits: ", text_hits, "\n");
+  }
   return out;
 }
 
