@@ -1091,12 +1091,6 @@ absl::Status CollectionImpl::Reembed(
   WriterLock write_lock(&write_mu_);
   EMBER_RETURN_IF_ERROR(CheckWritable());
   const std::shared_ptr<const Space> old_space = CurrentSpace();
-  if (old_space->record.spec.dimension == 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("collection \"", name_,
-                     "\" is text-only: it has no vectors to re-embed; create a collection with a "
-                     "model and import its documents there"));
-  }
   CollectionRecord record = old_space->record;
   record.spec.encoder = encoder;
   record.spec.dimension = encoders.document->dimension();
