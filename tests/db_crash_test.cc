@@ -150,6 +150,7 @@ CollectionSpec SpecFor(const CollectionInfo& info) {
   spec.index.hnsw = {.m = 8, .ef_construction = 64, .ef_search = kSearchEf};
   spec.attributes = {{.name = "batch", .type = AttributeType::kInt},
                      {.name = "tags", .type = AttributeType::kStringList}};
+  spec.full_text.enabled = true;
   return spec;
 }
 
@@ -417,6 +418,47 @@ class DbCrashTest : public ::testing::Test {
     std::sort(stored.begin(), stored.end());
     EXPECT_EQ(found, stored) << context << ": a search for all documents returned other ids";
     CheckFilters(collection, model, context);
+    CheckText(collection, model, context);
+  }
+
+  // The full-text index agrees with the documents after every crash: a text search for a word
+  // returns exactly the stored documents whose text holds it, alone and with a filter.
+  static void CheckText(Collection& collection, const Model& model, const std::string& context) {
+    // Texts are "document SLOT version N": "document" is in every one, a number in those of its
+    // slot and of its version.
+    int64_t newest = 0;
+    for (int slot = 0; slot < kIdSpace; ++slot) newest = std::max(newest, model.version(slot));
+    const struct {
+      std::string query;
+      std::function<bool(int slot, int64_t version)> holds;
+    } cases[] = {
+        {"documents", [](int, int64_t) { return true; }},
+        {absl::StrCat(newest), [&](int slot, int64_t v) { return v == newest || slot == newest; }},
+        {"7", [](int slot, int64_t v) { return v == 7 || slot == 7; }},
+    };
+    for (const auto& c : cases) {
+      for (const Filter& filter : {Filter::All(), Filter::Contains("tags", "s1")}) {
+        std::vector<std::string> expected;
+        for (int slot = 0; slot < kIdSpace; ++slot) {
+          const int64_t version = model.version(slot);
+          const bool filtered_out = filter.op() != Filter::Op::kAll && slot % 3 != 1;
+          if (version >= 0 && c.holds(slot, version) && !filtered_out) {
+            expected.push_back(DocId(slot));
+          }
+        }
+        SearchRequest request{.text = c.query, .k = kIdSpace, .mode = SearchMode::kText};
+        request.filter = filter;
+        request.include_text = request.include_attributes = false;
+        auto response = collection.Search(request);
+        ASSERT_THAT(response, IsOk()) << context;
+        std::vector<std::string> found;
+        for (const SearchHit& hit : response->hits) found.push_back(hit.id);
+        std::sort(found.begin(), found.end());
+        std::sort(expected.begin(), expected.end());
+        EXPECT_EQ(found, expected) << context << ": text search \"" << c.query << "\" with filter "
+                                   << filter.ToString();
+      }
+    }
   }
 
   // Filtered searches for every document return exactly the documents the model says match: the

@@ -1,5 +1,6 @@
 #include "tools/cli_args.h"
 
+#include <cmath>
 #include <string>
 #include <utility>
 
@@ -56,6 +57,15 @@ std::optional<int> ParsedArgs::GetInteger(absl::string_view name) const {
   return value;
 }
 
+std::optional<double> ParsedArgs::GetNumber(absl::string_view name) const {
+  auto it = values_.find(name);
+  double value = 0;
+  if (it == values_.end() || it->second.empty() || !absl::SimpleAtod(it->second.back(), &value)) {
+    return std::nullopt;
+  }
+  return value;
+}
+
 std::vector<std::string> ParsedArgs::GetAll(absl::string_view name) const {
   auto it = values_.find(name);
   if (it == values_.end()) return {};
@@ -106,6 +116,11 @@ absl::StatusOr<ParsedArgs> ParseArgs(std::span<const std::string> args,
     }
     if (int number = 0; spec->kind == FlagKind::kInteger && !absl::SimpleAtoi(value, &number)) {
       return UsageError(absl::StrCat(display, " needs an integer, got \"", value, "\""));
+    }
+    // SimpleAtod accepts "nan" and "inf", which no option means.
+    if (double number = 0; spec->kind == FlagKind::kNumber &&
+                           !(absl::SimpleAtod(value, &number) && std::isfinite(number))) {
+      return UsageError(absl::StrCat(display, " needs a number, got \"", value, "\""));
     }
     std::vector<std::string>& values = parsed.values_[std::string(spec->name)];
     if (spec->kind != FlagKind::kSwitch) values.push_back(std::move(value));

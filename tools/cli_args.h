@@ -36,6 +36,9 @@ enum class FlagKind {
   /// Takes one value, a decimal integer that fits in an int (checked while parsing). Ranges are the
   /// library's to check, so its message names the option ("hnsw.m must be in [2, 256], got 0").
   kInteger,
+  /// Takes one value, a finite decimal number such as "0.5" or "60" (checked while parsing). As for
+  /// kInteger, ranges are the library's to check.
+  kNumber,
   /// Takes one value and may be given any number of times; GetAll returns the values in order.
   kRepeated,
 };
@@ -63,6 +66,10 @@ class ParsedArgs {
   // while parsing, so this cannot fail.
   std::optional<int> GetInteger(absl::string_view name) const;
 
+  // The value of a kNumber flag, or nullopt when it was not given. Checked while parsing, so this
+  // cannot fail.
+  std::optional<double> GetNumber(absl::string_view name) const;
+
   // Every value of a kRepeated flag in command-line order; empty when it was not given.
   std::vector<std::string> GetAll(absl::string_view name) const;
 
@@ -75,8 +82,8 @@ class ParsedArgs {
 };
 
 // Parses `args` (the words after the verb) against `specs`. UsageError for an unknown flag, a flag
-// other than kRepeated given twice, a flag missing its value, a value on a switch, or a kInteger value that is not a
-// decimal integer in int range.
+// other than kRepeated given twice, a flag missing its value, a value on a switch, a kInteger value
+// that is not a decimal integer in int range, or a kNumber value that is not a finite number.
 absl::StatusOr<ParsedArgs> ParseArgs(std::span<const std::string> args,
                                      std::span<const FlagSpec> specs);
 

@@ -33,6 +33,10 @@ size_t CodePoints(absl::string_view text) {
 
 std::string FormatFloat(float value) { return absl::StrFormat("%.6g", value); }
 
+// A side's rank and score in a table cell, "-" when the side did not find the hit (rank 0).
+std::string RankCell(int rank) { return rank > 0 ? absl::StrCat(rank) : "-"; }
+std::string SideScoreCell(int rank, float score) { return rank > 0 ? FormatFloat(score) : "-"; }
+
 std::string VectorPreview(const std::vector<float>& vector) {
   std::vector<std::string> shown;
   for (size_t i = 0; i < std::min(vector.size(), kVectorPreviewComponents); ++i) {
@@ -137,6 +141,16 @@ std::string DescribeEncoder(const EncoderSpec& encoder) {
   return description;
 }
 
+std::string DescribeFullText(const FullTextSpec& full_text) {
+  std::string description =
+      absl::StrFormat("stemmer %s, stop words %s, k1 %g, b %g", full_text.stemmer,
+                      full_text.remove_stop_words ? "removed" : "kept", full_text.k1, full_text.b);
+  if (!full_text.attributes.empty()) {
+    absl::StrAppend(&description, ", attributes ", absl::StrJoin(full_text.attributes, ", "));
+  }
+  return description;
+}
+
 json SpecToJson(const CollectionSpec& spec) {
   json object = {{"name", spec.name},
                  {"dimension", spec.dimension},
@@ -150,6 +164,14 @@ json SpecToJson(const CollectionSpec& spec) {
     if (encoder.document_prompt) encoder_json["document_prompt"] = *encoder.document_prompt;
     encoder_json["truncate_dim"] = encoder.truncate_dim;
     object["encoder"] = std::move(encoder_json);
+  }
+  if (spec.full_text.enabled) {
+    const FullTextSpec& full_text = spec.full_text;
+    object["full_text"] = {{"attributes", full_text.attributes},
+                           {"stemmer", full_text.stemmer},
+                           {"remove_stop_words", full_text.remove_stop_words},
+                           {"k1", full_text.k1},
+                           {"b", full_text.b}};
   }
   return object;
 }
@@ -191,6 +213,13 @@ void PrintSearchHits(std::FILE* out, Format format, std::span<const SearchHit> h
       json object = {{"rank", i + 1}};
       if (fields.id) object["id"] = hit.id;
       if (fields.score) object["score"] = FloatToJson(hit.score);
+      if (fields.sides) {
+        const bool by_vector = hit.vector_rank > 0, by_text = hit.text_rank > 0;
+        object["vector_rank"] = by_vector ? json(hit.vector_rank) : json(nullptr);
+        object["vector_score"] = by_vector ? FloatToJson(hit.vector_score) : json(nullptr);
+        object["text_rank"] = by_text ? json(hit.text_rank) : json(nullptr);
+        object["text_score"] = by_text ? FloatToJson(hit.text_score) : json(nullptr);
+      }
       if (fields.distance) object["distance"] = FloatToJson(hit.distance);
       if (fields.text) object["text"] = hit.text ? json(*hit.text) : json(nullptr);
       if (fields.attributes) object["attributes"] = AttributesToJson(hit.attributes);
@@ -206,6 +235,11 @@ void PrintSearchHits(std::FILE* out, Format format, std::span<const SearchHit> h
   std::vector<Column> columns = {{"rank", true}};
   if (fields.id) columns.push_back({"id"});
   if (fields.score) columns.push_back({"score", true});
+  if (fields.sides) {
+    for (const char* header : {"vec rank", "vec score", "bm25 rank", "bm25 score"}) {
+      columns.push_back({header, true});
+    }
+  }
   if (fields.distance) columns.push_back({"distance", true});
   if (fields.text) columns.push_back({"text"});
   if (fields.attributes) columns.push_back({"attributes"});
@@ -216,6 +250,12 @@ void PrintSearchHits(std::FILE* out, Format format, std::span<const SearchHit> h
     std::vector<std::string> row = {absl::StrCat(i + 1)};
     if (fields.id) row.push_back(Preview(hit.id, kTextPreviewChars));
     if (fields.score) row.push_back(FormatFloat(hit.score));
+    if (fields.sides) {
+      row.push_back(RankCell(hit.vector_rank));
+      row.push_back(SideScoreCell(hit.vector_rank, hit.vector_score));
+      row.push_back(RankCell(hit.text_rank));
+      row.push_back(SideScoreCell(hit.text_rank, hit.text_score));
+    }
     if (fields.distance) row.push_back(FormatFloat(hit.distance));
     if (fields.text) row.push_back(Preview(hit.text.value_or(""), kTextPreviewChars));
     if (fields.attributes) {
@@ -232,14 +272,21 @@ void PrintSearchHits(std::FILE* out, Format format, std::span<const SearchHit> h
 void PrintSearchPlan(std::FILE* out, Format format, const SearchPlan& plan) {
   if (format == Format::kJson) {
     PrintJsonLine(out, {{"plan",
-                         {{"strategy", plan.strategy},
+                         {{"mode", plan.mode},
+                          {"strategy", plan.strategy},
                           {"estimated_candidates", plan.estimated_candidates},
                           {"matching_documents", plan.matching_documents},
                           {"documents_scanned", plan.documents_scanned},
                           {"unindexed_attributes", plan.unindexed_attributes},
                           {"ef_search", plan.ef_search},
                           {"nprobe", plan.nprobe},
-                          {"exact_scored", plan.exact_scored}}}});
+                          {"exact_scored", plan.exact_scored},
+                          {"text_strategy", plan.text_strategy},
+                          {"text_terms", plan.text_terms},
+                          {"fusion", plan.fusion},
+                          {"fusion_depth", plan.fusion_depth},
+                          {"vector_hits", plan.vector_hits},
+                          {"text_hits", plan.text_hits}}}});
     return;
   }
   std::fprintf(out, "plan:\n");
@@ -262,7 +309,9 @@ void PrintDocuments(std::FILE* out, Format format, std::span<const Document> doc
       std::fprintf(out, "attributes  %s\n",
                    DumpJson(AttributesToJson(document.attributes)).c_str());
     }
-    std::fprintf(out, "vector      %s\n", VectorPreview(document.vector).c_str());
+    if (!document.vector.empty()) {
+      std::fprintf(out, "vector      %s\n", VectorPreview(document.vector).c_str());
+    }
   }
 }
 
@@ -283,12 +332,24 @@ void PrintCollections(std::FILE* out, Format format,
   std::vector<std::vector<std::string>> rows;
   for (const CollectionSummary& collection : collections) {
     const CollectionSpec& spec = collection.spec;
-    rows.push_back({spec.name, absl::StrCat(spec.dimension), MetricName(spec.metric),
-                    DescribeIndex(spec.index), spec.encoder ? spec.encoder->model : "-",
+    // A text-only collection has no vectors, hence no dimension, metric or vector index to show.
+    const bool vectors = spec.dimension > 0;
+    rows.push_back({spec.name, vectors ? absl::StrCat(spec.dimension) : "-",
+                    vectors ? MetricName(spec.metric) : "-",
+                    vectors ? DescribeIndex(spec.index) : "-",
+                    spec.encoder ? spec.encoder->model : "-",
+                    spec.full_text.enabled ? absl::StrCat("bm25 (", spec.full_text.stemmer, ")")
+                                           : "-",
                     absl::StrCat(collection.document_count)});
   }
   PrintTable(out,
-             {{"name"}, {"dimension", true}, {"metric"}, {"index"}, {"model"}, {"documents", true}},
+             {{"name"},
+              {"dimension", true},
+              {"metric"},
+              {"index"},
+              {"model"},
+              {"full text"},
+              {"documents", true}},
              rows);
 }
 
@@ -302,15 +363,23 @@ void PrintCollectionStats(std::FILE* out, Format format, const CollectionSpec& s
     object["index_trained"] = stats.index_trained;
     object["changes_since_snapshot"] = stats.changes_since_snapshot;
     object["index_memory_bytes"] = stats.index_memory_bytes;
+    if (spec.full_text.enabled) {
+      object["text_terms"] = stats.text_terms;
+      object["text_postings"] = stats.text_postings;
+      object["text_memory_bytes"] = stats.text_memory_bytes;
+    }
     PrintJsonLine(out, object);
     return;
   }
-  std::vector<std::pair<const char*, std::string>> lines = {
-      {"collection", spec.name},
-      {"dimension", absl::StrCat(spec.dimension)},
-      {"metric", MetricName(spec.metric)},
-      {"index", DescribeIndex(spec.index)},
-  };
+  const bool vectors = spec.dimension > 0;
+  std::vector<std::pair<const char*, std::string>> lines = {{"collection", spec.name}};
+  if (vectors) {
+    lines.push_back({"dimension", absl::StrCat(spec.dimension)});
+    lines.push_back({"metric", MetricName(spec.metric)});
+    lines.push_back({"index", DescribeIndex(spec.index)});
+  } else {
+    lines.push_back({"dimension", "none (text-only: no vectors)"});
+  }
   if (spec.encoder) {
     const EncoderSpec& encoder = *spec.encoder;
     lines.push_back({"model", encoder.model});
@@ -323,15 +392,24 @@ void PrintCollectionStats(std::FILE* out, Format format, const CollectionSpec& s
     lines.push_back(
         {"truncate dim", encoder.truncate_dim == 0 ? "none" : absl::StrCat(encoder.truncate_dim)});
   }
-  const std::pair<const char*, std::string> statistics[] = {
-      {"documents", absl::StrCat(stats.document_count)},
-      {"index vectors", absl::StrCat(stats.index_vectors)},
-      {"index tombstones", absl::StrCat(stats.index_tombstones)},
-      {"index trained", stats.index_trained ? "yes" : "no (exact search until it is)"},
-      {"changes since snapshot", absl::StrCat(stats.changes_since_snapshot)},
-      {"index memory", FormatBytes(stats.index_memory_bytes)},
-  };
-  lines.insert(lines.end(), std::begin(statistics), std::end(statistics));
+  lines.push_back(
+      {"full text", spec.full_text.enabled ? DescribeFullText(spec.full_text) : "none"});
+  lines.push_back({"documents", absl::StrCat(stats.document_count)});
+  if (vectors) {
+    const std::pair<const char*, std::string> statistics[] = {
+        {"index vectors", absl::StrCat(stats.index_vectors)},
+        {"index tombstones", absl::StrCat(stats.index_tombstones)},
+        {"index trained", stats.index_trained ? "yes" : "no (exact search until it is)"},
+        {"changes since snapshot", absl::StrCat(stats.changes_since_snapshot)},
+        {"index memory", FormatBytes(stats.index_memory_bytes)},
+    };
+    lines.insert(lines.end(), std::begin(statistics), std::end(statistics));
+  }
+  if (spec.full_text.enabled) {
+    lines.push_back({"text terms", absl::StrCat(stats.text_terms)});
+    lines.push_back({"text postings", absl::StrCat(stats.text_postings)});
+    lines.push_back({"text index memory", FormatBytes(stats.text_memory_bytes)});
+  }
   for (const auto& [name, value] : lines) std::fprintf(out, "%-24s%s\n", name, value.c_str());
 }
 

@@ -32,9 +32,14 @@ std::string DescribeIndex(const IndexSpec& index);
 // ", truncate_dim N" for what the spec sets.
 std::string DescribeEncoder(const EncoderSpec& encoder);
 
-// {"name", "dimension", "metric", "index": {"kind", and the kind's parameters}}, and, for a
-// collection with an encoder, "encoder": {"model", then "query_model", "query_prompt",
-// "document_prompt" when set, and "truncate_dim"}.
+// "stemmer porter, stop words removed, k1 0.9, b 0.4", then ", attributes A, B" when the spec
+// indexes attributes as text.
+std::string DescribeFullText(const FullTextSpec& full_text);
+
+// {"name", "dimension", "metric", "index": {"kind", and the kind's parameters}}; for a collection
+// with an encoder, "encoder": {"model", then "query_model", "query_prompt", "document_prompt" when
+// set, and "truncate_dim"}; for one with a full-text index, "full_text": {"attributes", "stemmer",
+// "remove_stop_words", "k1", "b"}. A text-only collection has dimension 0.
 nlohmann::ordered_json SpecToJson(const CollectionSpec& spec);
 
 // Which fields of a search hit are printed (`search --fields`).
@@ -45,6 +50,10 @@ struct HitFields {
   bool text = true;
   bool attributes = true;
   bool vector = false;
+  /// Where each side of a hybrid search ranked the hit and the score it gave (SearchHit's
+  /// vector_rank, vector_score, text_rank, text_score). Set by `search` for hybrid searches, not
+  /// by --fields.
+  bool sides = false;
 };
 
 // A collection as `ember collections` lists it.
@@ -64,26 +73,34 @@ std::string Preview(absl::string_view text, size_t max_chars);
 void PrintResult(std::FILE* out, Format format, absl::string_view message,
                  const nlohmann::ordered_json& json);
 
-// Human: a table of rank, the chosen fields and a preview of text and attributes. JSON: one object
-// per hit with "rank" and the chosen fields.
+// Human: a table of rank, the chosen fields and a preview of text and attributes; with
+// fields.sides, after the score, "vec rank", "vec score", "bm25 rank", "bm25 score" ("-" where a
+// side did not find the hit). JSON: one object per hit with "rank" and the chosen fields; with
+// fields.sides, "vector_rank", "vector_score", "text_rank", "text_score" (null where a side did not
+// find the hit).
 void PrintSearchHits(std::FILE* out, Format format, std::span<const SearchHit> hits,
                      const HitFields& fields);
 
 // Human: "plan:" and SearchPlan::ToString()'s lines, indented. JSON: {"plan": {...}} on one line,
-// holding every field of the plan.
+// holding every field of the plan (the mode and the vector side's fields first, then the text
+// side's and the fusion's).
 void PrintSearchPlan(std::FILE* out, Format format, const SearchPlan& plan);
 
-// Human: one block of "field  value" lines per document. JSON: one object per document
-// (see DocumentToJson).
+// Human: one block of "field  value" lines per document (no vector line for a document without
+// one, as in a text-only collection). JSON: one object per document (see DocumentToJson).
 void PrintDocuments(std::FILE* out, Format format, std::span<const Document> documents);
 
-// Human: a table of name, dimension, metric, index, model ("-" without an encoder) and documents.
-// JSON: one object per collection.
+// Human: a table of name, dimension, metric, index, model ("-" without an encoder), full text
+// ("bm25 (STEMMER)", "-" without) and documents; a text-only collection shows "-" for dimension,
+// metric and index. JSON: one object per collection (SpecToJson and "documents").
 void PrintCollections(std::FILE* out, Format format,
                       std::span<const CollectionSummary> collections);
 
 // Human: a block of "name  value" lines (with the encoder's models, prompts and truncate_dim when
-// the collection has one). JSON: one object holding the spec and the statistics.
+// the collection has one, the full-text settings and the text index's terms, postings and memory
+// when it has a full-text index, and no vector index lines when it is text-only). JSON: one object
+// holding the spec and the statistics, with "text_terms", "text_postings" and
+// "text_memory_bytes" when the collection has a full-text index.
 void PrintCollectionStats(std::FILE* out, Format format, const CollectionSpec& spec,
                           const CollectionStats& stats);
 

@@ -72,15 +72,15 @@ struct SearchRequest {
   /// vector side runs and `vector` is empty (FailedPrecondition on a collection without an
   /// encoder), and analyzed into terms for the text side. Default: empty.
   std::string text;
+  /// How many results to return: 1..kMaxSearchK. When the collection holds at least k documents,
+  /// exactly k are returned. Default: 10.
+  int k = 10;
   /// Which index answers. FailedPrecondition when the collection lacks it (kText or kHybrid
   /// without a full-text index, kVector or kHybrid on a text-only collection); InvalidArgument
   /// when kText or kHybrid has no `text`. Default: kAuto.
   SearchMode mode = SearchMode::kAuto;
   /// How kHybrid fuses its two sides. Default: reciprocal-rank fusion of each side's top 100.
   FusionOptions fusion;
-  /// How many results to return: 1..kMaxSearchK. When the collection holds at least k documents,
-  /// exactly k are returned. Default: 10.
-  int k = 10;
   /// HNSW: candidate list size for this query only (raised to k when smaller). 0: the collection's
   /// ef_search. Concurrent queries with different values do not affect each other. Default: 0.
   int ef_search = 0;
