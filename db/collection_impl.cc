@@ -66,9 +66,9 @@ absl::StatusOr<SearchMode> ResolveSearchMode(const SearchRequest& request,
   const bool has_vectors = spec.dimension > 0;
   SearchMode mode = request.mode;
   if (mode == SearchMode::kAuto) {
-    mode = !has_vectors                                  ? SearchMode::kText
-           : has_text_index && !request.text.empty()     ? SearchMode::kHybrid
-                                                         : SearchMode::kVector;
+    mode = !has_vectors                              ? SearchMode::kText
+           : has_text_index && !request.text.empty() ? SearchMode::kHybrid
+                                                     : SearchMode::kVector;
   }
   const bool text_side = mode == SearchMode::kText || mode == SearchMode::kHybrid;
   const bool vector_side = mode == SearchMode::kVector || mode == SearchMode::kHybrid;
@@ -78,9 +78,9 @@ absl::StatusOr<SearchMode> ResolveSearchMode(const SearchRequest& request,
                      SearchModeName(mode), " search; create it with full text enabled"));
   }
   if (vector_side && !has_vectors) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "collection \"", spec.name, "\" is text-only: search it in text mode, not ",
-        SearchModeName(mode)));
+    return absl::FailedPreconditionError(
+        absl::StrCat("collection \"", spec.name, "\" is text-only: search it in text mode, not ",
+                     SearchModeName(mode)));
   }
   if (text_side && request.text.empty()) {
     return absl::InvalidArgumentError(
@@ -685,7 +685,7 @@ absl::StatusOr<LabelSet> CollectionImpl::ScanResidual(const FilterCandidates& ca
 }
 
 absl::StatusOr<std::optional<LabelSet>> CollectionImpl::MatchFilter(const Filter& filter,
-                                                                   SearchPlan& plan) const {
+                                                                    SearchPlan& plan) const {
   const int64_t total = static_cast<int64_t>(ids_by_label_.size());
   plan.estimated_candidates = plan.matching_documents = total;
   if (filter.op() == Filter::Op::kAll) return std::nullopt;
@@ -770,9 +770,9 @@ absl::StatusOr<SearchResponse> CollectionImpl::Search(const SearchRequest& calle
     const bool vector_side = mode == SearchMode::kVector || mode == SearchMode::kHybrid;
     if (vector_side && caller_request.vector.empty() && !caller_request.text.empty()) {
       if (embedded_with->encoders == nullptr) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "collection \"", name_, "\" has no encoder: search it with a vector",
-            text_index_ != nullptr ? ", or in text mode" : "", ", not a text"));
+        return absl::FailedPreconditionError(
+            absl::StrCat("collection \"", name_, "\" has no encoder: search it with a vector",
+                         text_index_ != nullptr ? ", or in text mode" : "", ", not a text"));
       }
       embedded = caller_request;
       EMBER_ASSIGN_OR_RETURN(embedded.vector,
@@ -806,8 +806,7 @@ absl::StatusOr<SearchResponse> CollectionImpl::SearchLocked(const SearchRequest&
   const LabelSet* scope = matches ? &*matches : nullptr;
   std::vector<Found> found;
   if (request.group_by.empty()) {
-    EMBER_ASSIGN_OR_RETURN(found,
-                           FindHits(request, mode, request.k, record, scope, response.plan));
+    EMBER_ASSIGN_OR_RETURN(found, FindHits(request, mode, request.k, record, scope, response.plan));
   } else {
     EMBER_ASSIGN_OR_RETURN(found, FindGroupLeaders(request, mode, record, scope, response.plan));
   }
@@ -872,7 +871,7 @@ absl::StatusOr<std::vector<CollectionImpl::Found>> CollectionImpl::FindHits(
   const int depth =
       mode == SearchMode::kHybrid
           ? std::min(kMaxSearchK, std::max(k, request.fusion.depth > 0 ? request.fusion.depth
-                                                                        : kDefaultFusionDepth))
+                                                                       : kDefaultFusionDepth))
           : k;
   SearchRequest vector_request = request;
   vector_request.k = depth;
@@ -962,11 +961,11 @@ absl::StatusOr<std::vector<CollectionImpl::Found>> CollectionImpl::FindGroupLead
       }
       leaders.push_back(std::move(found[i]));
     }
-    const bool exhausted = static_cast<int64_t>(found.size()) < wider || wider >= total ||
-                           wider >= kMaxSearchK;
+    const bool exhausted =
+        static_cast<int64_t>(found.size()) < wider || wider >= total || wider >= kMaxSearchK;
     if (leaders.size() >= static_cast<size_t>(request.k) || exhausted) return leaders;
-    wider = static_cast<int>(std::min<int64_t>({static_cast<int64_t>(wider) * 2, total,
-                                                kMaxSearchK}));
+    wider =
+        static_cast<int>(std::min<int64_t>({static_cast<int64_t>(wider) * 2, total, kMaxSearchK}));
   }
 }
 

@@ -150,7 +150,8 @@ class CollectionImpl final : public Collection {
   // index (else empty).
   absl::Status UpsertLocked(std::span<const Document> documents,
                             std::span<const text::TermFrequencies> terms,
-                            const CollectionRecord& record) ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
+                            const CollectionRecord& record)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(write_mu_);
   // Reads the attributes of the documents `change` removes, when the collection indexes attributes.
   absl::Status ReadRemovedAttributes(Change& change) const;
   // Commits `change` and applies it to the indexes, under the visibility lock.
@@ -169,8 +170,8 @@ class CollectionImpl final : public Collection {
   };
   // The best `k` results of `request` in `mode` among `matches` (every document when null),
   // recording the plan in `plan`.
-  absl::StatusOr<std::vector<Found>> FindHits(const SearchRequest& request, SearchMode mode,
-                                              int k, const CollectionRecord& record,
+  absl::StatusOr<std::vector<Found>> FindHits(const SearchRequest& request, SearchMode mode, int k,
+                                              const CollectionRecord& record,
                                               const LabelSet* matches, SearchPlan& plan) const
       ABSL_SHARED_LOCKS_REQUIRED(visibility_mu_);
   // The BM25 side: the best `k` documents for request.text among `matches`.
@@ -189,8 +190,7 @@ class CollectionImpl final : public Collection {
                                                              SearchPlan& plan) const
       ABSL_SHARED_LOCKS_REQUIRED(visibility_mu_);
   // FindHits keeping only the best document of each value of request.group_by.
-  absl::StatusOr<std::vector<Found>> FindGroupLeaders(const SearchRequest& request,
-                                                      SearchMode mode,
+  absl::StatusOr<std::vector<Found>> FindGroupLeaders(const SearchRequest& request, SearchMode mode,
                                                       const CollectionRecord& record,
                                                       const LabelSet* matches,
                                                       SearchPlan& plan) const

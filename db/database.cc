@@ -348,9 +348,10 @@ absl::Status DatabaseImpl::ReembedCollection(const std::string& name, const Enco
   // The encoder's fields are checked as a new collection's would be.
   CollectionSpec spec = collection->spec();
   if (spec.dimension == 0) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "collection \"", name, "\" is text-only: it has no vectors to re-embed; create a "
-        "collection with a model and import its documents there"));
+    return absl::FailedPreconditionError(
+        absl::StrCat("collection \"", name,
+                     "\" is text-only: it has no vectors to re-embed; create a "
+                     "collection with a model and import its documents there"));
   }
   spec.encoder = encoder;
   spec.dimension = 0;

@@ -30,18 +30,15 @@ absl::StatusOr<std::unique_ptr<text::Analyzer>> CreateAnalyzer(const FullTextSpe
   if (!spec.remove_stop_words) options.stop_words.clear();
   absl::StatusOr<std::unique_ptr<text::Analyzer>> analyzer = text::Analyzer::Create(options);
   if (!analyzer.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("full_text: ", analyzer.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat("full_text: ", analyzer.status().message()));
   }
   return analyzer;
 }
 
 absl::StatusOr<std::unique_ptr<TextIndex>> TextIndex::Create(CollectionId collection,
                                                              const CollectionSpec& spec) {
-  EMBER_ASSIGN_OR_RETURN(std::unique_ptr<text::Analyzer> analyzer,
-                         CreateAnalyzer(spec.full_text));
-  return std::unique_ptr<TextIndex>(
-      new TextIndex(collection, spec.full_text, std::move(analyzer)));
+  EMBER_ASSIGN_OR_RETURN(std::unique_ptr<text::Analyzer> analyzer, CreateAnalyzer(spec.full_text));
+  return std::unique_ptr<TextIndex>(new TextIndex(collection, spec.full_text, std::move(analyzer)));
 }
 
 TextIndex::TextIndex(CollectionId collection, const FullTextSpec& spec,
@@ -95,8 +92,8 @@ absl::Status TextIndex::Load(std::string_view key, std::string_view value) {
 
 absl::Status TextIndex::Add(Label label, const text::TermFrequencies& terms) {
   if (absl::Status added = bm25_->Add(static_cast<uint64_t>(label), terms); !added.ok()) {
-    return absl::InternalError(absl::StrCat("the full-text index refused document label ", label,
-                                            ": ", added.message()));
+    return absl::InternalError(
+        absl::StrCat("the full-text index refused document label ", label, ": ", added.message()));
   }
   return absl::OkStatus();
 }

@@ -129,13 +129,14 @@ absl::Status ValidateFullTextSpec(const CollectionSpec& spec) {
   }
   absl::flat_hash_set<std::string_view> names;
   for (const std::string& name : full_text.attributes) {
-    const auto declared = absl::c_find_if(
-        spec.attributes, [&name](const AttributeSpec& attribute) { return attribute.name == name; });
+    const auto declared = absl::c_find_if(spec.attributes, [&name](const AttributeSpec& attribute) {
+      return attribute.name == name;
+    });
     if (declared == spec.attributes.end() || (declared->type != AttributeType::kString &&
                                               declared->type != AttributeType::kStringList)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "full_text.attributes names \"", name,
-          "\", which is not a declared attribute of type string or list"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("full_text.attributes names \"", name,
+                       "\", which is not a declared attribute of type string or list"));
     }
     if (!names.insert(name).second) {
       return absl::InvalidArgumentError(
@@ -231,8 +232,8 @@ absl::StatusOr<SearchMode> ParseSearchMode(std::string_view name) {
        {SearchMode::kAuto, SearchMode::kVector, SearchMode::kText, SearchMode::kHybrid}) {
     if (name == SearchModeName(mode)) return mode;
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown search mode \"", std::string(name), "\"; expected auto, vector, text or hybrid"));
+  return absl::InvalidArgumentError(absl::StrCat("unknown search mode \"", std::string(name),
+                                                 "\"; expected auto, vector, text or hybrid"));
 }
 
 const char* FusionMethodName(FusionMethod method) {
@@ -249,8 +250,8 @@ absl::StatusOr<FusionMethod> ParseFusionMethod(std::string_view name) {
   for (FusionMethod method : {FusionMethod::kReciprocalRank, FusionMethod::kWeighted}) {
     if (name == FusionMethodName(method)) return method;
   }
-  return absl::InvalidArgumentError(absl::StrCat("unknown fusion method \"", std::string(name),
-                                                 "\"; expected rrf or weighted"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown fusion method \"", std::string(name), "\"; expected rrf or weighted"));
 }
 
 absl::Status ValidateCollectionSpec(const CollectionSpec& spec) {
@@ -272,8 +273,9 @@ absl::Status ValidateCollectionSpec(const CollectionSpec& spec) {
   }
   if (spec.encoder) {
     if (spec.encoder->model.empty()) {
-      return absl::InvalidArgumentError("encoder.model is empty: name a model folder, a hub id or "
-                                        "\"default\"");
+      return absl::InvalidArgumentError(
+          "encoder.model is empty: name a model folder, a hub id or "
+          "\"default\"");
     }
     EMBER_RETURN_IF_ERROR(CheckRange("encoder.truncate_dim", spec.encoder->truncate_dim, 0, 65536));
   }

@@ -118,8 +118,9 @@ rocksdb::DBOptions DatabaseOptions(bool create) {
   return options;
 }
 
-// Opens the database read-only (which validates its MANIFEST) and says whether its default family holds
-// no key, modifying nothing. Ember never writes there, so data in it means another program's database.
+// Opens the database read-only (which validates its MANIFEST) and says whether its default family
+// holds no key, modifying nothing. Ember never writes there, so data in it means another program's
+// database.
 absl::StatusOr<bool> DefaultFamilyIsEmpty(const std::string& directory,
                                           const std::vector<std::string>& family_names) {
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
@@ -219,7 +220,8 @@ struct Store::Rep {
     rocksdb::ReadOptions read_options;
     const rocksdb::Slice upper_bound = ToSlice(end);
     if (!end.empty()) read_options.iterate_upper_bound = &upper_bound;
-    if (Handle(column) == nullptr) return absl::OkStatus();  // an added family a read-only store lacks
+    if (Handle(column) == nullptr)
+      return absl::OkStatus();  // an added family a read-only store lacks
     std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read_options, Handle(column)));
     for (it->Seek(ToSlice(begin)); it->Valid(); it->Next()) {
       if (!visit(ToView(it->key()), ToView(it->value()))) break;
@@ -353,9 +355,10 @@ absl::Status Store::Write(WriteBatch& batch) {
   rocksdb::WriteOptions write_options;
   write_options.sync = rep_->sync_writes;
 #if defined(__SANITIZE_THREAD__)
-  // RocksDB's group commit has one writer copy the batches of the others that wait, synchronized inside
-  // librocksdb, which Debian does not build for ThreadSanitizer: TSan would report those copies as
-  // races between Ember's writers. Under TSan only, writes take turns behind a lock it can see.
+  // RocksDB's group commit has one writer copy the batches of the others that wait, synchronized
+  // inside librocksdb, which Debian does not build for ThreadSanitizer: TSan would report those
+  // copies as races between Ember's writers. Under TSan only, writes take turns behind a lock it
+  // can see.
   static std::mutex* const tsan_write_order = new std::mutex();
   std::lock_guard<std::mutex> tsan_write_lock(*tsan_write_order);
 #endif

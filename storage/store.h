@@ -66,16 +66,16 @@ class WriteBatch {
 class Store {
  public:
   // Opens (or creates) the RocksDB database in `directory`.
-  // NotFound: missing and !create_if_missing (or read_only). Unavailable: another process holds the lock.
-  // FailedPrecondition: `directory` is a RocksDB database without Ember's column families.
+  // NotFound: missing and !create_if_missing (or read_only). Unavailable: another process holds the
+  // lock. FailedPrecondition: `directory` is a RocksDB database without Ember's column families.
   // DataLoss: corruption reported by RocksDB. Internal: any other failure, with RocksDB's message.
   static absl::StatusOr<std::unique_ptr<Store>> Open(const std::string& directory,
                                                      const StoreOptions& options);
   ~Store();
 
   // Applies the batch atomically (all or nothing), durably when sync_writes.
-  // FailedPrecondition on a read-only store. InvalidArgument, applying nothing, when a DeleteRange's end
-  // sorts before its begin.
+  // FailedPrecondition on a read-only store. InvalidArgument, applying nothing, when a
+  // DeleteRange's end sorts before its begin.
   absl::Status Write(WriteBatch& batch);
 
   // The value, or nullopt when the key is absent.
@@ -85,16 +85,17 @@ class Store {
   absl::StatusOr<std::vector<std::optional<std::string>>> MultiGet(
       Column column, std::span<const std::string> keys) const;
 
-  // Calls `visit(key, value)` for each key starting with `prefix`, in key order, until it returns false.
-  absl::Status ScanPrefix(Column column, std::string_view prefix,
-                          const std::function<bool(std::string_view key, std::string_view value)>& visit)
-      const;
+  // Calls `visit(key, value)` for each key starting with `prefix`, in key order, until it returns
+  // false.
+  absl::Status ScanPrefix(
+      Column column, std::string_view prefix,
+      const std::function<bool(std::string_view key, std::string_view value)>& visit) const;
 
-  // Calls `visit` for each key in [begin, end), in key order, until it returns false. An empty `end`
-  // means no upper bound (what PrefixSuccessor returns for an all-0xFF prefix).
-  absl::Status ScanRange(Column column, std::string_view begin, std::string_view end,
-                         const std::function<bool(std::string_view key, std::string_view value)>& visit)
-      const;
+  // Calls `visit` for each key in [begin, end), in key order, until it returns false. An empty
+  // `end` means no upper bound (what PrefixSuccessor returns for an all-0xFF prefix).
+  absl::Status ScanRange(
+      Column column, std::string_view begin, std::string_view end,
+      const std::function<bool(std::string_view key, std::string_view value)>& visit) const;
 
   // Flushes memtables to SST files (shortens the next open's WAL replay).
   // FailedPrecondition on a read-only store.

@@ -455,8 +455,8 @@ class DbCrashTest : public ::testing::Test {
         for (const SearchHit& hit : response->hits) found.push_back(hit.id);
         std::sort(found.begin(), found.end());
         std::sort(expected.begin(), expected.end());
-        EXPECT_EQ(found, expected) << context << ": text search \"" << c.query << "\" with filter "
-                                   << filter.ToString();
+        EXPECT_EQ(found, expected)
+            << context << ": text search \"" << c.query << "\" with filter " << filter.ToString();
       }
     }
   }

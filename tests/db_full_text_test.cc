@@ -35,9 +35,9 @@ constexpr int kDimension = 8;
 // Words drawn with a skewed distribution, so that some terms are frequent and some rare.
 const std::vector<std::string>& Vocabulary() {
   static const auto* words = new std::vector<std::string>{
-      "river",  "stone",   "light",  "garden", "engine", "music", "paper", "window", "forest",
-      "signal", "harbour", "copper", "lantern", "meadow", "orbit", "quartz", "saddle", "thistle",
-      "violet", "walnut",  "yonder", "zephyr", "amber",  "bramble"};
+      "river",  "stone",   "light",   "garden", "engine",  "music",  "paper", "window",
+      "forest", "signal",  "harbour", "copper", "lantern", "meadow", "orbit", "quartz",
+      "saddle", "thistle", "violet",  "walnut", "yonder",  "zephyr", "amber", "bramble"};
   return *words;
 }
 
@@ -94,7 +94,8 @@ std::vector<Ranked> ReferenceTextSearch(const std::map<std::string, Document>& d
   }
   const text::FunctionLabelFilter accepts([&](uint64_t label) { return accepted.contains(label); });
   std::vector<Ranked> ranked;
-  const std::vector<text::Bm25Hit> hits = index.Search(analyzer->Analyze(query), k, &accepts).value();
+  const std::vector<text::Bm25Hit> hits =
+      index.Search(analyzer->Analyze(query), k, &accepts).value();
   for (const text::Bm25Hit& hit : hits) {
     ranked.push_back({ids[hit.label], hit.score});
   }
@@ -118,7 +119,8 @@ void ExpectSameRanking(const std::vector<SearchHit>& hits, const std::vector<Ran
   for (const auto& [score, id] : want_by_score) {
     if (score <= cutoff) continue;
     const auto range = got_by_score.equal_range(score);
-    EXPECT_TRUE(std::any_of(range.first, range.second, [&](const auto& e) { return e.second == id; }))
+    EXPECT_TRUE(
+        std::any_of(range.first, range.second, [&](const auto& e) { return e.second == id; }))
         << context << ": " << id << " with score " << score << " is missing";
   }
 }
@@ -137,9 +139,9 @@ class FullTextTest : public ::testing::Test {
 TEST_F(FullTextTest, TextSearchEqualsAFreshIndexThroughChurnFiltersAndReopen) {
   std::mt19937 rng(7);
   std::map<std::string, Document> model;
-  const std::vector<std::string> queries = {"river stone",  "lantern",        "the meadows",
-                                            "bramble amber", "zephyr yonder", "engine engine light",
-                                            "unknownword",  "garden of stones"};
+  const std::vector<std::string> queries = {
+      "river stone",         "lantern",     "the meadows",     "bramble amber", "zephyr yonder",
+      "engine engine light", "unknownword", "garden of stones"};
   const std::vector<Filter> filters = {Filter::All(), Filter::Eq("bucket", int64_t{3}),
                                        Filter::Lt("bucket", int64_t{5}),
                                        Filter::Eq("bucket", int64_t{11})};
@@ -312,7 +314,8 @@ TEST_F(FullTextTest, ModesAreCheckedAgainstTheCollection) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("query vector")));
   ASSERT_OK_AND_ASSIGN(SearchResponse auto_vector, both->Search({.vector = vector}));
   EXPECT_EQ(auto_vector.plan.mode, "vector");
-  ASSERT_OK_AND_ASSIGN(SearchResponse text, both->Search({.text = "Lanterns", .mode = SearchMode::kText}));
+  ASSERT_OK_AND_ASSIGN(SearchResponse text,
+                       both->Search({.text = "Lanterns", .mode = SearchMode::kText}));
   ASSERT_EQ(text.hits.size(), 1u);
   EXPECT_EQ(text.hits[0].distance, 0);
   EXPECT_THAT(text.plan.text_terms, ElementsAre("lantern"));
@@ -330,7 +333,9 @@ TEST_F(FullTextTest, TextOnlyCollectionsStoreNoVectors) {
     spec.full_text.attributes = {"title"};
     ASSERT_OK_AND_ASSIGN(auto notes, db->CreateCollection(spec));
     std::vector<Document> documents = {
-        {.id = "1", .text = "Copper kettles and brass lanterns", .attributes = {{"title", "Kitchen"}}},
+        {.id = "1",
+         .text = "Copper kettles and brass lanterns",
+         .attributes = {{"title", "Kitchen"}}},
         {.id = "2", .text = "A field guide to meadow flowers", .attributes = {{"title", "Botany"}}},
         {.id = "3", .text = "Lanterns, lamps and candles", .attributes = {{"bucket", int64_t{2}}}},
     };
@@ -451,13 +456,14 @@ TEST_F(FullTextTest, LostOrStaleTermsAreRebuiltFromTheDocuments) {
   // document is analyzed again, and the record takes this build's fingerprint.
   edit_store([](storage::Store& store) {
     std::string key, record;
-    ASSERT_OK(store.ScanPrefix(storage::Column::kCatalog, "", [&](std::string_view k,
-                                                                  std::string_view v) {
-      if (v.find("analyzer_fingerprint") == std::string_view::npos) return true;
-      key = k;
-      record = v;
-      return false;
-    }));
+    ASSERT_OK(store.ScanPrefix(storage::Column::kCatalog, "",
+                               [&](std::string_view k, std::string_view v) {
+                                 if (v.find("analyzer_fingerprint") == std::string_view::npos)
+                                   return true;
+                                 key = k;
+                                 record = v;
+                                 return false;
+                               }));
     ASSERT_FALSE(key.empty());
     const size_t at = record.find("ember-text-analyzer/");
     ASSERT_NE(at, std::string::npos) << record;

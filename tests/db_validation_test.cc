@@ -1,10 +1,9 @@
-#include "db/validation.h"
-
-#include <cmath>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cmath>
+
+#include "db/validation.h"
 #include "ember/options.h"
 #include "status_matchers.h"
 

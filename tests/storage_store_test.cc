@@ -410,6 +410,53 @@ TEST_F(StoreTest, InterruptedCreationIsCompletedByAWritableOpen) {
   EXPECT_THAT(store->Get(Column::kVectors, "k"), IsOkAndHolds(Optional("v"s)));
 }
 
+// A store written before the "terms" family existed (with data in it, so it is not an interrupted
+// creation): read-only, the family reads as empty; writable, the store gains it.
+TEST_F(StoreTest, StoreFromBeforeAnAddedFamilyGainsItWhenOpenedWritable) {
+  std::filesystem::create_directories(directory_);
+  {
+    rocksdb::Options options;
+    options.create_if_missing = true;
+    rocksdb::DB* db = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(options, directory_.string(), &db).ok());
+    for (const char* name : {"catalog", "documents", "ids", "vectors", "attributes", "changelog"}) {
+      rocksdb::ColumnFamilyHandle* handle = nullptr;
+      ASSERT_TRUE(db->CreateColumnFamily(rocksdb::ColumnFamilyOptions(), name, &handle).ok());
+      if (std::string_view(name) == "catalog") {
+        ASSERT_TRUE(db->Put(rocksdb::WriteOptions(), handle, "format_version", "2").ok());
+      }
+      db->DestroyColumnFamilyHandle(handle);
+    }
+    delete db;
+  }
+  {
+    ASSERT_OK_AND_ASSIGN(auto read_only,
+                         Store::Open(directory_.string(), StoreOptions{.read_only = true}));
+    EXPECT_THAT(read_only->Get(Column::kCatalog, "format_version"), IsOkAndHolds(Optional("2"s)));
+    EXPECT_THAT(read_only->Get(Column::kTerms, "k"), IsOkAndHolds(std::nullopt));
+    ASSERT_OK_AND_ASSIGN(auto values,
+                         read_only->MultiGet(Column::kTerms, std::vector<std::string>{"k"}));
+    EXPECT_EQ(values, std::vector<std::optional<std::string>>(1));
+    int visited = 0;
+    EXPECT_OK(
+        read_only->ScanPrefix(Column::kTerms, "", [&](auto, auto) { return ++visited, true; }));
+    EXPECT_EQ(visited, 0);
+  }
+  {
+    auto store = OpenOrDie();
+    ASSERT_NE(store, nullptr);
+    PutOne(*store, Column::kTerms, "k", "v");
+  }
+  std::vector<std::string> families;
+  ASSERT_TRUE(
+      rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), directory_.string(), &families).ok());
+  EXPECT_THAT(families, ::testing::Contains("terms"));
+  auto store = OpenOrDie();
+  ASSERT_NE(store, nullptr);
+  EXPECT_THAT(store->Get(Column::kTerms, "k"), IsOkAndHolds(Optional("v"s)));
+  EXPECT_THAT(store->Get(Column::kCatalog, "format_version"), IsOkAndHolds(Optional("2"s)));
+}
+
 TEST_F(StoreTest, GarbledCurrentFileIsDataLoss) {
   {
     auto store = OpenOrDie();

@@ -94,17 +94,56 @@ absl::Status CheckModelsExist(const EncoderSpec& encoder, const std::string& mod
   return absl::OkStatus();
 }
 
+// The flags that only mean something with --full-text.
+constexpr const char* kFullTextOnlyFlags[] = {"full-text-attribute", "stemmer", "keep-stop-words",
+                                              "k1", "b"};
+
+// The full-text index the create flags ask for: off without --full-text. UsageError for a
+// full-text flag given without --full-text. The attributes named must be declared with
+// --attribute (ValidateCollectionSpec says so otherwise).
+absl::StatusOr<FullTextSpec> FullTextFromFlags(const ParsedArgs& args) {
+  FullTextSpec full_text;
+  if (!args.Has("full-text")) {
+    for (const char* flag : kFullTextOnlyFlags) {
+      if (args.Has(flag)) return UsageError(absl::StrCat("--", flag, " applies with --full-text only"));
+    }
+    return full_text;
+  }
+  full_text.enabled = true;
+  full_text.attributes = args.GetAll("full-text-attribute");
+  full_text.stemmer = args.GetString("stemmer").value_or(full_text.stemmer);
+  full_text.remove_stop_words = !args.Has("keep-stop-words");
+  full_text.k1 = args.GetNumber("k1").value_or(full_text.k1);
+  full_text.b = args.GetNumber("b").value_or(full_text.b);
+  return full_text;
+}
+
 absl::Status RunCreate(const Invocation& invocation) {
   const ParsedArgs& args = invocation.args;
   CollectionSpec spec;
   spec.name = args.positionals()[0];
   EMBER_ASSIGN_OR_RETURN(spec.encoder, EncoderFromFlags(args));
+  EMBER_ASSIGN_OR_RETURN(spec.full_text, FullTextFromFlags(args));
   std::optional<int> dimension = args.GetInteger("dim");
-  if (!dimension && !spec.encoder) {
+  if (!dimension && !spec.encoder && !spec.full_text.enabled) {
     return UsageError(
-        "missing --model MODEL (to embed texts) or --dim N (the vectors' number of components)");
+        "missing --model MODEL (to embed texts), --dim N (the vectors' number of components) or "
+        "--full-text (a text-only collection, searched by words)");
   }
-  // With a model, 0 stands for the model's dimension; a given --dim is checked against it.
+  const bool text_only = !dimension && !spec.encoder;
+  if (text_only) {
+    // A vector index setting on a collection without vectors would be silently ignored.
+    for (const char* flag :
+         {"metric", "index", "m", "ef-construction", "ef-search", "nlist", "nprobe"}) {
+      if (args.Has(flag)) {
+        return UsageError(absl::StrCat("--", flag,
+                                       " applies to vectors, and a collection created with "
+                                       "--full-text alone is text-only (add --model or --dim)"));
+      }
+    }
+  }
+  // With a model, 0 stands for the model's dimension; a given --dim is checked against it. Without
+  // one, 0 makes a text-only collection.
   spec.dimension = dimension.value_or(0);
   if (auto name = args.GetString("metric")) {
     EMBER_ASSIGN_OR_RETURN(spec.metric, ParseFlagValue(ParseMetric(*name), "--metric"));
@@ -134,11 +173,18 @@ absl::Status RunCreate(const Invocation& invocation) {
   EMBER_ASSIGN_OR_RETURN(auto database, OpenDatabase(invocation, {.create_if_missing = true,
                                                                   .models_dir = models_dir}));
   EMBER_ASSIGN_OR_RETURN(auto collection, database->CreateCollection(spec));
-  const CollectionSpec& created = collection->spec();
-  std::string message =
-      absl::StrCat("created collection \"", created.name, "\": dimension ", created.dimension, ", ",
-                   MetricName(created.metric), ", ", DescribeIndex(created.index));
+  const CollectionSpec created = collection->spec();
+  std::string message = absl::StrCat("created collection \"", created.name, "\": ");
+  if (created.dimension > 0) {
+    absl::StrAppend(&message, "dimension ", created.dimension, ", ", MetricName(created.metric),
+                    ", ", DescribeIndex(created.index));
+  } else {
+    absl::StrAppend(&message, "text-only");
+  }
   if (created.encoder) absl::StrAppend(&message, ", ", DescribeEncoder(*created.encoder));
+  if (created.full_text.enabled) {
+    absl::StrAppend(&message, ", full text (", DescribeFullText(created.full_text), ")");
+  }
   PrintResult(stdout, invocation.format, message, SpecToJson(created));
   return absl::OkStatus();
 }
@@ -233,6 +279,12 @@ constexpr FlagSpec kCreateFlags[] = {
     {"nlist", FlagKind::kInteger},
     {"nprobe", FlagKind::kInteger},
     {"attribute", FlagKind::kRepeated},
+    {"full-text", FlagKind::kSwitch},
+    {"full-text-attribute", FlagKind::kRepeated},
+    {"stemmer"},
+    {"keep-stop-words", FlagKind::kSwitch},
+    {"k1", FlagKind::kNumber},
+    {"b", FlagKind::kNumber},
 };
 
 constexpr FlagSpec kReembedFlags[] = {
@@ -248,7 +300,8 @@ constexpr Verb kCollectionVerbs[] = {
      .positionals = "COLL",
      .flag_synopsis =
          "(--model MODEL [model options] | --dim N) [--metric cosine|ip|l2]\n"
-         "       [--index hnsw|ivf|flat] [index options] [--attribute NAME:TYPE[:noindex]]...",
+         "       [--index hnsw|ivf|flat] [index options] [--attribute NAME:TYPE[:noindex]]...\n"
+         "       [--full-text [full-text options]]",
      .summary = "create a collection (and the database folder when missing)",
      .details =
          "  --model MODEL         embed texts with this model: imported lines may be texts\n"
@@ -272,7 +325,18 @@ constexpr Verb kCollectionVerbs[] = {
          "  --nprobe N            ivf: lists visited per query (default 32)\n"
          "  --attribute N:T       declare attribute N of type T (bool, int, double, string,\n"
          "                        list): type-checked on import and indexed for --filter;\n"
-         "                        N:T:noindex declares it without an index. Repeatable.\n",
+         "                        N:T:noindex declares it without an index. Repeatable.\n"
+         "  --full-text           also keep a full-text (BM25) index of each document's text,\n"
+         "                        for `search --mode text|hybrid`: with --model, searches by\n"
+         "                        text then run hybrid by default. Alone (no --model, no\n"
+         "                        --dim), a text-only collection: no vectors, search by words\n"
+         "  --full-text-attribute N  index the values of attribute N (declared string or list)\n"
+         "                        as more words of the document, e.g. a title. Repeatable.\n"
+         "  --stemmer S           porter (default), english (Porter2), french, german, ...,\n"
+         "                        or none; fixed at creation\n"
+         "  --keep-stop-words     index \"the\", \"of\", ... too (default: dropped)\n"
+         "  --k1 X                BM25 term-frequency saturation (default 0.9)\n"
+         "  --b Y                 BM25 length normalization in [0, 1] (default 0.4)\n",
      .flags = kCreateFlags,
      .run = RunCreate},
     {.name = "reembed",

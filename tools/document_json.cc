@@ -178,6 +178,14 @@ absl::StatusOr<Document> DocumentFromJson(const json& value, const LineRules& ru
   }
 
   auto it = value.find("vector");
+  if (rules.dimension == 0) {
+    // Text-only: the document is found by the words of its text (and full-text attributes).
+    if (it != value.end() && !it->is_null()) {
+      return FieldError("vector",
+                        "the collection is text-only (it stores no vectors): leave the vector out");
+    }
+    return document;
+  }
   if (it == value.end() || (it->is_null() && rules.embeds_text)) {
     if (!rules.embeds_text) return absl::InvalidArgumentError("missing field \"vector\"");
     if (!document.text || document.text->empty()) {

@@ -34,7 +34,8 @@ absl::StatusOr<std::vector<float>> VectorFromJson(const nlohmann::json& json,
 
 // What a collection requires of an import line.
 struct LineRules {
-  /// The collection's dimension: a given vector must have exactly this many components.
+  /// The collection's dimension: a given vector must have exactly this many components. 0: the
+  /// collection is text-only (it stores no vectors), and a line must not have one.
   int dimension = 0;
   /// The collection embeds texts (it has an encoder): a line may leave out "vector" when it has a
   /// non-empty text, which the database embeds.
@@ -46,8 +47,8 @@ struct LineRules {
 // both "id" and "_id", a text or title that is not a string or null, attributes that are not an
 // object, have an empty name or hold a value that is not an attribute value, a title given both as
 // a field and as the attribute "title", an invalid vector (see VectorFromJson) or one of the wrong
-// dimension, a missing vector (unless rules.embeds_text and the line has a non-empty text), an
-// unknown field.
+// dimension, a missing vector (unless rules.embeds_text and the line has a non-empty text, or the
+// collection is text-only), a vector for a text-only collection, an unknown field.
 absl::StatusOr<Document> DocumentFromJson(const nlohmann::json& json, const LineRules& rules);
 
 // Output uses ordered_json so that objects print their keys in a fixed, meaningful order ("id"

@@ -21,6 +21,7 @@
 #include "tools/jsonl_import.h"
 #include "tools/models_dir.h"
 #include "tools/output.h"
+#include "tools/search_mode_flags.h"
 #include "tools/verbs.h"
 
 namespace ember::cli {
@@ -150,17 +151,24 @@ absl::StatusOr<HitFields> ParseHitFields(const std::string& list) {
 
 absl::Status RunSearch(const Invocation& invocation) {
   const ParsedArgs& args = invocation.args;
+  SearchRequest request;
+  EMBER_RETURN_IF_ERROR(ApplySearchModeFlags(args, request));
   std::optional<std::string> vector_text = args.GetString("vector");
   std::optional<std::string> query_text = args.GetString("text");
-  if (vector_text && query_text) return UsageError("give either --text or --vector, not both");
-  if (!vector_text && !query_text) {
-    return UsageError("missing --text \"...\" (a query to embed) or --vector '[x, y, ...]'");
+  // Both only in hybrid mode, where each feeds its own side; elsewhere one would be ignored.
+  if (vector_text && query_text && request.mode != SearchMode::kHybrid) {
+    return UsageError(
+        "give either --text or --vector, not both (both only with --mode hybrid: the vector for "
+        "the vector side, the text for the text side)");
   }
-  SearchRequest request;
+  if (!vector_text && !query_text) {
+    return UsageError("missing --text \"...\" (a query) or --vector '[x, y, ...]'");
+  }
   if (query_text) {
     if (query_text->empty()) return UsageError("--text is empty");
     request.text = *std::move(query_text);
-  } else {
+  }
+  if (vector_text) {
     auto parsed = ParseJson(*vector_text);
     if (!parsed.ok()) return UsageError(absl::StrCat("--vector: ", parsed.status().message()));
     auto vector = VectorFromJson(*parsed, "--vector");
@@ -186,15 +194,29 @@ absl::Status RunSearch(const Invocation& invocation) {
   EMBER_ASSIGN_OR_RETURN(auto database, OpenDatabase(invocation, {.create_if_missing = false}));
   EMBER_ASSIGN_OR_RETURN(auto collection,
                          OpenCollection(invocation, *database, args.positionals()[0]));
-  if (!request.text.empty() && !collection->spec().encoder) {
+  const CollectionSpec spec = collection->spec();
+  const SearchMode resolved = ResolveSearchMode(spec, request.mode, !request.text.empty());
+  EMBER_RETURN_IF_ERROR(CheckFusionFlagsApply(args, resolved));
+  // The vector side needs the text embedded when no vector is given. (A text-only collection has
+  // no vector side at all, which the search itself reports.)
+  const bool vector_side = resolved == SearchMode::kVector || resolved == SearchMode::kHybrid;
+  if (vector_side && request.vector.empty() && !spec.encoder && spec.dimension > 0) {
     return WithHint(
-        absl::FailedPreconditionError(absl::StrCat("collection \"", collection->spec().name,
-                                                   "\" has no encoder to embed --text")),
-        "search it with --vector '[x, y, ...]', or create a collection with --model MODEL");
+        absl::FailedPreconditionError(
+            absl::StrCat("collection \"", spec.name, "\" has no encoder to embed --text")),
+        spec.full_text.enabled
+            ? "search it by words with --mode text, or give the vector side its query with "
+              "--vector '[x, y, ...]' (with --mode hybrid to combine them)"
+            : "search it with --vector '[x, y, ...]', or create a collection with --model MODEL");
   }
-  EMBER_ASSIGN_OR_RETURN(SearchResponse response, collection->Search(request));
-  PrintSearchHits(stdout, invocation.format, response.hits, fields);
-  if (args.Has("explain")) PrintSearchPlan(stdout, invocation.format, response.plan);
+  auto response = collection->Search(request);
+  if (!response.ok()) return WithSearchModeHint(response.status(), spec, request.mode);
+  // Each side's rank and score explain a fused ranking; in one-sided modes they repeat the score.
+  if (response->plan.mode == SearchModeName(SearchMode::kHybrid)) {
+    fields.sides = invocation.format == Format::kJson || args.Has("explain");
+  }
+  PrintSearchHits(stdout, invocation.format, response->hits, fields);
+  if (args.Has("explain")) PrintSearchPlan(stdout, invocation.format, response->plan);
   return absl::OkStatus();
 }
 
@@ -249,6 +271,11 @@ constexpr FlagSpec kSearchFlags[] = {
     {"fields"},
     {"filter"},
     {"explain", FlagKind::kSwitch},
+    kModeFlag,
+    kFusionFlag,
+    kRankConstantFlag,
+    kVectorWeightFlag,
+    kFusionDepthFlag,
 };
 
 constexpr Verb kDocumentVerbs[] = {
@@ -260,7 +287,8 @@ constexpr Verb kDocumentVerbs[] = {
          "Each line is {\"id\", \"text\", \"attributes\", \"vector\"}, or a BEIR corpus line\n"
          "{\"_id\", \"title\", \"text\"} (text = title + \" \" + text; the title is also kept as\n"
          "the attribute \"title\"). On a collection created with --model, a line may leave out\n"
-         "\"vector\": the database embeds its text. Attributes are null, booleans, numbers,\n"
+         "\"vector\": the database embeds its text; on a text-only one (--full-text alone), a\n"
+         "line has no vector. Attributes are null, booleans, numbers,\n"
          "strings or lists of strings. Documents are written in atomic batches; a bad line\n"
          "stops the import, reported as FILE:LINE, and nothing of its batch is written.\n"
          "  --batch N          documents per atomic batch (default 1000; 256 when the\n"
@@ -283,17 +311,34 @@ constexpr Verb kDocumentVerbs[] = {
      .positionals = "COLL",
      .flag_synopsis =
          "--text \"...\" | --vector '[x, y, ...]' [-k 10] [--filter EXPR] [--group-by ATTR]\n"
-         "       [--explain] [--ef-search N] [--nprobe N] [--fields F,...]",
-     .summary = "the documents nearest to a text or a vector, best first",
-     .details = "  --text T         the query as text, embedded with the collection's query model\n"
-                "                   (collections created with --model)\n"
+         "       [--mode auto|vector|text|hybrid] [--fusion rrf|weighted] [--rank-constant 60]\n"
+         "       [--vector-weight 0.5] [--fusion-depth N] [--explain] [--ef-search N] [--nprobe N]\n"
+         "       [--fields F,...]",
+     .summary = "find documents by a text (meaning, words or both) or a vector",
+     .details = "  --text T         the query as text: embedded with the collection's query model\n"
+                "                   (collections created with --model), and its words looked up\n"
+                "                   in the full-text index (collections created with --full-text)\n"
                 "  --vector V       the query as a JSON array of numbers\n"
                 "  -k N             number of results (default 10)\n"
+                "  --mode M         which index answers: vector (nearest vectors), text (BM25 over\n"
+                "                   the full-text index: only documents holding a query word),\n"
+                "                   hybrid (both, fused), or auto (default): hybrid for --text on a\n"
+                "                   collection with vectors and full text, text on a text-only\n"
+                "                   collection, vector otherwise. --mode hybrid also takes both\n"
+                "                   --text and --vector (a collection without a model)\n"
+                "  --fusion F       how hybrid merges its two rankings: rrf (default; reciprocal\n"
+                "                   rank: sum of 1 / (rank constant + rank)) or weighted (each\n"
+                "                   side's scores scaled to [0, 1], then mixed)\n"
+                "  --rank-constant C  rrf: larger flattens the top ranks' lead (default 60)\n"
+                "  --vector-weight W  weighted: the vector side's weight in [0, 1] (default 0.5)\n"
+                "  --fusion-depth N hits each side contributes before fusion (default max(k, 100))\n"
                 "  --filter EXPR    only documents whose attributes match, e.g.\n"
                 "                   \"year >= 2015 AND (genre = 'drama' OR tags CONTAINS 'x')\"\n"
                 "  --group-by ATTR  one result per value of ATTR, the best of each (e.g. the best\n"
                 "                   chunk of each document: --group-by parent_id); k counts groups\n"
-                "  --explain        also print how the search ran (strategy, candidates, ...)\n"
+                "  --explain        also print how the search ran (mode, strategy, candidates,\n"
+                "                   query terms, fusion, ...) and, in hybrid mode, each hit's rank\n"
+                "                   and score on the vector side and on the text (bm25) side\n"
                 "  --ef-search N    hnsw: candidates for this query (default: the collection's)\n"
                 "  --nprobe N       ivf: lists visited for this query (default: the collection's)\n"
                 "  --fields F,...   of id, score, distance, text, attributes, vector\n"

@@ -1,6 +1,7 @@
 // `ember DB eval COLL`: retrieval quality of a collection on judged queries (BEIR layout): runs
-// each judged query as a search and scores the rankings with eval/metrics.h (trec_eval's
-// definitions): nDCG@10, Recall@100, MRR@10, and the searches' throughput.
+// each judged query as a search (in any search mode: vector, text, hybrid) and scores the rankings
+// with eval/metrics.h (trec_eval's definitions): nDCG@10, Recall@100, MRR@10, and the searches'
+// throughput.
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -20,6 +21,7 @@
 #include "nlohmann/json.hpp"
 #include "tools/cli_args.h"
 #include "tools/output.h"
+#include "tools/search_mode_flags.h"
 #include "tools/verbs.h"
 
 namespace ember::cli {
@@ -32,11 +34,13 @@ constexpr eval::Metric kNdcgAt10{eval::MetricKind::kNdcg, 10};
 constexpr eval::Metric kRecallAt100{eval::MetricKind::kRecall, 100};
 constexpr eval::Metric kMrrAt10{eval::MetricKind::kMrr, 10};
 
-// How each query is searched. The search itself is RankDocuments: a retrieval mode (text BM25,
-// hybrid) is one more field here and one more branch there.
+// How each query is searched. The search itself is RankDocuments.
 struct RetrievalSettings {
   /// Hits per query: the ranking depth the metrics see.
   int k = 100;
+  /// Which index answers (--mode) and how hybrid search fuses (--fusion, ...).
+  SearchMode mode = SearchMode::kAuto;
+  FusionOptions fusion;
   /// When set, one hit per value of this attribute, and that value is the document id the qrels
   /// judge (the parent of a chunk).
   std::string group_by;
@@ -55,14 +59,21 @@ std::string JudgedId(const SearchHit& hit, const std::string& group_by) {
   return hit.id;
 }
 
-// The ids `query` retrieves from `collection`, best first, as the qrels name documents.
+// The ids `query` retrieves from `collection`, best first, as the qrels name documents; `plan`,
+// when given, receives how the search ran.
 absl::StatusOr<std::vector<std::string>> RankDocuments(const Collection& collection,
                                                        const std::string& query,
-                                                       const RetrievalSettings& settings) {
-  SearchRequest request{.text = query, .k = settings.k, .group_by = settings.group_by};
+                                                       const RetrievalSettings& settings,
+                                                       SearchPlan* plan = nullptr) {
+  SearchRequest request{.text = query,
+                        .k = settings.k,
+                        .mode = settings.mode,
+                        .fusion = settings.fusion,
+                        .group_by = settings.group_by};
   request.include_text = false;
   request.include_attributes = !settings.group_by.empty();
   EMBER_ASSIGN_OR_RETURN(SearchResponse response, collection.Search(request));
+  if (plan != nullptr) *plan = std::move(response.plan);
   std::vector<std::string> ranking;
   ranking.reserve(response.hits.size());
   for (const SearchHit& hit : response.hits) ranking.push_back(JudgedId(hit, settings.group_by));
@@ -71,8 +82,13 @@ absl::StatusOr<std::vector<std::string>> RankDocuments(const Collection& collect
 
 // True when the first hit for `query` carries a parent_id attribute: a chunked collection whose
 // rankings name chunks, which the qrels do not judge.
-bool LooksChunked(const Collection& collection, const std::string& query) {
-  auto response = collection.Search({.text = query, .k = 1, .include_text = false});
+bool LooksChunked(const Collection& collection, const std::string& query,
+                  const RetrievalSettings& settings) {
+  auto response = collection.Search({.text = query,
+                                     .k = 1,
+                                     .mode = settings.mode,
+                                     .fusion = settings.fusion,
+                                     .include_text = false});
   return response.ok() && !response->hits.empty() &&
          response->hits[0].attributes.contains("parent_id");
 }
@@ -89,6 +105,12 @@ absl::Status RunEval(const Invocation& invocation) {
     return UsageError(absl::StrCat("-k must be in [1, ", kMaxSearchK, "], got ", settings.k));
   }
   settings.group_by = args.GetString("group-by").value_or("");
+  {
+    SearchRequest request;
+    EMBER_RETURN_IF_ERROR(ApplySearchModeFlags(args, request));
+    settings.mode = request.mode;
+    settings.fusion = request.fusion;
+  }
 
   // The inputs are read before the database is opened: a typo in a path fails fast.
   EMBER_ASSIGN_OR_RETURN(const eval::Qrels qrels, eval::LoadQrels(*qrels_path));
@@ -107,25 +129,37 @@ absl::Status RunEval(const Invocation& invocation) {
   const std::string& name = args.positionals()[0];
   EMBER_ASSIGN_OR_RETURN(auto database, OpenDatabase(invocation, {.create_if_missing = false}));
   EMBER_ASSIGN_OR_RETURN(auto collection, OpenCollection(invocation, *database, name));
-  if (!collection->spec().encoder) {
+  const CollectionSpec spec = collection->spec();
+  const SearchMode resolved = ResolveSearchMode(spec, settings.mode, /*has_text=*/true);
+  EMBER_RETURN_IF_ERROR(CheckFusionFlagsApply(args, resolved));
+  // Every mode but text embeds the queries. (A text-only collection has no vector side at all,
+  // which the search itself reports.)
+  if (resolved != SearchMode::kText && !spec.encoder && spec.dimension > 0) {
     return WithHint(absl::FailedPreconditionError(absl::StrCat(
                         "collection \"", name, "\" has no encoder to embed the queries")),
-                    "evaluate a collection created with --model MODEL");
+                    spec.full_text.enabled
+                        ? "evaluate it by words with --mode text"
+                        : "evaluate a collection created with --model MODEL (or --full-text)");
   }
   if (settings.group_by.empty() && invocation.format == Format::kHuman &&
-      LooksChunked(*collection, judged.front()->text)) {
+      LooksChunked(*collection, judged.front()->text, settings)) {
     std::fprintf(stderr,
                  "ember: note: the hits are chunks (they have parent_id) and the qrels judge "
                  "documents: add --group-by parent_id\n");
   }
 
   eval::Run run;
+  // How the first query ran: every query has a text, so all run in the same mode.
+  SearchPlan plan;
   const auto start = std::chrono::steady_clock::now();
   for (const eval::Query* query : judged) {
-    auto ranking = RankDocuments(*collection, query->text, settings);
+    auto ranking =
+        RankDocuments(*collection, query->text, settings, query == judged.front() ? &plan : nullptr);
     if (!ranking.ok()) {
-      return absl::Status(ranking.status().code(),
-                          absl::StrCat("query \"", query->id, "\": ", ranking.status().message()));
+      return WithSearchModeHint(
+          absl::Status(ranking.status().code(),
+                       absl::StrCat("query \"", query->id, "\": ", ranking.status().message())),
+          spec, settings.mode);
     }
     run[query->id] = *std::move(ranking);
   }
@@ -138,20 +172,32 @@ absl::Status RunEval(const Invocation& invocation) {
   // Evaluate averages over the judged queries with a relevant document, counting those missing
   // from the queries file as empty rankings (trec_eval -c).
   const int64_t evaluated = static_cast<int64_t>(evaluation.per_query.size());
+  const bool hybrid = plan.mode == SearchModeName(SearchMode::kHybrid);
   if (invocation.format == Format::kJson) {
-    PrintResult(stdout, invocation.format, "",
-                json{{"queries", evaluated},
-                     {"ndcg_at_10", evaluation.mean[0]},
-                     {"recall_at_100", evaluation.mean[1]},
-                     {"mrr_at_10", evaluation.mean[2]},
-                     {"queries_per_s", queries_per_second}});
+    json report{{"queries", evaluated},
+                {"ndcg_at_10", evaluation.mean[0]},
+                {"recall_at_100", evaluation.mean[1]},
+                {"mrr_at_10", evaluation.mean[2]},
+                {"queries_per_s", queries_per_second},
+                {"mode", plan.mode}};
+    if (hybrid) {
+      const FusionOptions& fusion = settings.fusion;
+      report["fusion"] = FusionMethodName(fusion.method);
+      if (fusion.method == FusionMethod::kReciprocalRank) {
+        report["rank_constant"] = fusion.rank_constant;
+      } else {
+        report["vector_weight"] = fusion.vector_weight;
+      }
+      report["fusion_depth"] = plan.fusion_depth;
+    }
+    PrintResult(stdout, invocation.format, "", report);
     return absl::OkStatus();
   }
-  std::printf(
-      "evaluated \"%s\" on %lld queries (k=%d%s) in %.1fs\n", name.c_str(),
-      static_cast<long long>(evaluated), settings.k,
-      settings.group_by.empty() ? "" : absl::StrCat(", grouped by ", settings.group_by).c_str(),
-      seconds);
+  std::string how = absl::StrCat("k=", settings.k, ", ", plan.mode, " mode");
+  if (hybrid) absl::StrAppend(&how, " (", plan.fusion, ", depth ", plan.fusion_depth, ")");
+  if (!settings.group_by.empty()) absl::StrAppend(&how, ", grouped by ", settings.group_by);
+  std::printf("evaluated \"%s\" on %lld queries (%s) in %.1fs\n", name.c_str(),
+              static_cast<long long>(evaluated), how.c_str(), seconds);
   if (evaluation.queries_missing_from_run > 0) {
     std::printf("(%lld judged queries are not in %s and score 0)\n",
                 static_cast<long long>(evaluation.queries_missing_from_run), queries_path->c_str());
@@ -168,24 +214,35 @@ constexpr FlagSpec kEvalFlags[] = {
     {"qrels"},
     {"k", FlagKind::kInteger, 'k'},
     {"group-by"},
+    kModeFlag,
+    kFusionFlag,
+    kRankConstantFlag,
+    kVectorWeightFlag,
+    kFusionDepthFlag,
 };
 
 constexpr Verb kEvalVerbs[] = {
     {.name = "eval",
      .positionals = "COLL",
-     .flag_synopsis = "--queries Q.jsonl --qrels QRELS [-k 100] [--group-by parent_id]",
+     .flag_synopsis = "--queries Q.jsonl --qrels QRELS [-k 100] [--group-by parent_id]\n"
+                      "       [--mode auto|vector|text|hybrid] [--fusion rrf|weighted]\n"
+                      "       [--rank-constant 60] [--vector-weight 0.5] [--fusion-depth N]",
      .summary = "retrieval quality on judged queries (nDCG@10, Recall@100, MRR@10)",
      .details =
-         "Searches the collection (created with --model) with the text of every query that the\n"
-         "qrels judge, and scores the rankings as trec_eval does. --json prints one object:\n"
-         "queries, ndcg_at_10, recall_at_100, mrr_at_10, queries_per_s.\n"
+         "Searches the collection with the text of every query that the qrels judge, and\n"
+         "scores the rankings as trec_eval does. --json prints one object: queries,\n"
+         "ndcg_at_10, recall_at_100, mrr_at_10, queries_per_s, mode (the mode that ran) and,\n"
+         "in hybrid mode, fusion, rank_constant or vector_weight, and fusion_depth.\n"
          "  --queries FILE     BEIR queries.jsonl ({\"_id\", \"text\"} per line)\n"
          "  --qrels FILE       BEIR qrels/<split>.tsv, or JSON lines {\"query-id\", "
          "\"corpus-id\",\n"
          "                     \"score\"}\n"
          "  -k N               hits per query (default 100; Recall@100 needs 100)\n"
          "  --group-by ATTR    one hit per value of ATTR, judged as the document with that id:\n"
-         "                     --group-by parent_id scores a chunked collection by documents\n",
+         "                     --group-by parent_id scores a chunked collection by documents\n"
+         "  --mode M           vector, text (BM25), hybrid, or auto (default), as for search;\n"
+         "                     --fusion, --rank-constant, --vector-weight and --fusion-depth\n"
+         "                     tune hybrid mode as for search (`ember help search`)\n",
      .flags = kEvalFlags,
      .run = RunEval},
 };
