@@ -7,10 +7,12 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "db/filter_eval.h"
@@ -490,6 +492,60 @@ TEST_F(FullTextTest, LostOrStaleTermsAreRebuiltFromTheDocuments) {
                          collection->Search({.text = "stale", .mode = SearchMode::kText}));
     EXPECT_TRUE(response.hits.empty());
   }
+}
+
+// Readers searching text and hybrid modes while a writer replaces and deletes documents see each
+// write entirely or not at all: every hit's text (read with it) holds the query's word, and a
+// document's text and its terms never disagree.
+TEST_F(FullTextTest, SearchesDuringWritesSeeConsistentDocuments) {
+  auto db = OpenDb();
+  ASSERT_OK_AND_ASSIGN(auto collection, db->CreateCollection(TextSpec("c")));
+  const auto document = [](int slot, int version) {
+    // Even versions mention the lantern, odd ones the meadow.
+    Document d{.id = absl::StrCat("d", slot),
+               .text = absl::StrCat(version % 2 ? "a meadow" : "a lantern", " version ", version),
+               .vector = std::vector<float>(kDimension, static_cast<float>(slot % 5))};
+    d.attributes["bucket"] = int64_t{slot % 3};
+    return d;
+  };
+  std::vector<Document> initial;
+  for (int slot = 0; slot < 200; ++slot) initial.push_back(document(slot, 0));
+  ASSERT_OK(collection->Upsert(initial));
+
+  std::atomic<bool> done{false};
+  std::atomic<int> searches{0};
+  const auto reader = [&](SearchMode mode) {
+    while (!done.load()) {
+      SearchRequest request{.text = "lanterns", .k = 50, .mode = mode};
+      if (mode == SearchMode::kHybrid) request.vector.assign(kDimension, 1.0f);
+      if (searches.load() % 2) request.filter = Filter::Eq("bucket", int64_t{1});
+      absl::StatusOr<SearchResponse> response = collection->Search(request);
+      ASSERT_THAT(response, IsOk());
+      for (const SearchHit& hit : response->hits) {
+        ASSERT_TRUE(hit.text.has_value());
+        if (hit.text_rank > 0) EXPECT_THAT(*hit.text, HasSubstr("lantern")) << hit.id;
+      }
+      ++searches;
+    }
+  };
+  std::thread text_reader(reader, SearchMode::kText);
+  std::thread hybrid_reader(reader, SearchMode::kHybrid);
+  std::mt19937 rng(5);
+  for (int round = 1; round <= 60; ++round) {
+    std::vector<Document> batch;
+    for (int i = 0; i < 20; ++i) batch.push_back(document(static_cast<int>(rng() % 200), round));
+    std::sort(batch.begin(), batch.end(), [](auto& a, auto& b) { return a.id < b.id; });
+    batch.erase(
+        std::unique(batch.begin(), batch.end(), [](auto& a, auto& b) { return a.id == b.id; }),
+        batch.end());
+    ASSERT_OK(collection->Upsert(batch));
+    ASSERT_OK(
+        collection->Delete(std::vector<std::string>{absl::StrCat("d", rng() % 200)}).status());
+  }
+  done = true;
+  text_reader.join();
+  hybrid_reader.join();
+  EXPECT_GT(searches.load(), 0);
 }
 
 }  // namespace
