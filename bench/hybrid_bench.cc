@@ -264,9 +264,13 @@ struct Config {
 
   std::string Name() const {
     if (mode != SearchMode::kHybrid) return mode == SearchMode::kText ? "text (BM25)" : "vector";
-    if (fusion.depth == 0 && fusion.method == FusionMethod::kReciprocalRank &&
-        fusion.rank_constant == FusionOptions().rank_constant) {
-      return "hybrid default (rrf c=60 depth 100)";
+    const FusionOptions defaults;
+    if (fusion.depth == 0 && fusion.method == defaults.method &&
+        fusion.rank_constant == defaults.rank_constant &&
+        fusion.vector_weight == defaults.vector_weight) {
+      return absl::StrFormat("hybrid default (%s w=%.2f c=%g depth 100)",
+                             FusionMethodName(defaults.method), defaults.vector_weight,
+                             defaults.rank_constant);
     }
     if (fusion.method == FusionMethod::kReciprocalRank) {
       return absl::StrFormat("hybrid rrf c=%g depth %d", fusion.rank_constant, fusion.depth);
@@ -539,7 +543,7 @@ absl::Status RunQuality(const Corpus& corpus, const std::vector<eval::Metric>& m
     EMBER_ASSIGN_OR_RETURN(row.evaluation, Score(corpus, raw_hits, metrics));
     rows.push_back(std::move(row));
   }
-  // The defaults first (FusionOptions{}: rrf, rank constant 60, depth max(k, 100)).
+  // The defaults first (FusionOptions{}, depth max(k, 100)).
   std::vector<Config> configs = {{.mode = SearchMode::kHybrid}};
   for (const int depth : depths) {
     for (const int constant : flags.rank_constants) {

@@ -208,7 +208,8 @@ TEST_F(FullTextTest, HybridIsTheFusionOfBothModes) {
 
   const std::vector<float> query_vector = batch[17].vector;
   for (const FusionOptions& fusion :
-       {FusionOptions{}, FusionOptions{.rank_constant = 5, .depth = 30},
+       {FusionOptions{}, FusionOptions{.method = FusionMethod::kReciprocalRank},
+        FusionOptions{.method = FusionMethod::kReciprocalRank, .rank_constant = 5, .depth = 30},
         FusionOptions{.method = FusionMethod::kWeighted, .vector_weight = 0.3, .depth = 50},
         FusionOptions{.method = FusionMethod::kWeighted, .vector_weight = 1}}) {
     for (const Filter& filter : {Filter::All(), Filter::Ge("bucket", int64_t{6})}) {
