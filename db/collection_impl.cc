@@ -60,16 +60,11 @@ class LabelSetFilter final : public index::LabelFilter {
 constexpr int kDefaultFusionDepth = 100;
 
 // The mode `request` runs in on a collection of `spec` (kAuto resolved), or why it cannot run.
-absl::StatusOr<SearchMode> ResolveSearchMode(const SearchRequest& request,
+absl::StatusOr<SearchMode> CheckedSearchMode(const SearchRequest& request,
                                              const CollectionSpec& spec) {
   const bool has_text_index = spec.full_text.enabled;
   const bool has_vectors = spec.dimension > 0;
-  SearchMode mode = request.mode;
-  if (mode == SearchMode::kAuto) {
-    mode = !has_vectors                              ? SearchMode::kText
-           : has_text_index && !request.text.empty() ? SearchMode::kHybrid
-                                                     : SearchMode::kVector;
-  }
+  const SearchMode mode = ResolveSearchMode(request.mode, spec, !request.text.empty());
   const bool text_side = mode == SearchMode::kText || mode == SearchMode::kHybrid;
   const bool vector_side = mode == SearchMode::kVector || mode == SearchMode::kHybrid;
   if (text_side && !has_text_index) {
@@ -766,7 +761,7 @@ absl::StatusOr<SearchResponse> CollectionImpl::Search(const SearchRequest& calle
     SearchRequest embedded;
     const std::shared_ptr<const Space> embedded_with = CurrentSpace();
     EMBER_ASSIGN_OR_RETURN(const SearchMode mode,
-                           ResolveSearchMode(caller_request, embedded_with->record.spec));
+                           CheckedSearchMode(caller_request, embedded_with->record.spec));
     const bool vector_side = mode == SearchMode::kVector || mode == SearchMode::kHybrid;
     if (vector_side && caller_request.vector.empty() && !caller_request.text.empty()) {
       if (embedded_with->encoders == nullptr) {

@@ -227,6 +227,12 @@ const char* SearchModeName(SearchMode mode) {
   return "unknown";
 }
 
+SearchMode ResolveSearchMode(SearchMode mode, const CollectionSpec& spec, bool has_text) {
+  if (mode != SearchMode::kAuto) return mode;
+  if (spec.dimension == 0) return SearchMode::kText;
+  return spec.full_text.enabled && has_text ? SearchMode::kHybrid : SearchMode::kVector;
+}
+
 absl::StatusOr<SearchMode> ParseSearchMode(std::string_view name) {
   for (SearchMode mode :
        {SearchMode::kAuto, SearchMode::kVector, SearchMode::kText, SearchMode::kHybrid}) {

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Ember end to end on a fresh Debian machine: installs the build dependencies, builds the `ember`
 # command (Release, into build/), fetches the default text encoder, creates a collection that embeds
-# its texts with it, imports the descriptions of every package Debian's archive offers
-# (`apt-cache dumpavail`) as text with attributes (the database embeds them), and runs a few
-# searches in plain English, with and without filters.
+# its texts with it and also keeps a full-text (BM25) index of them, imports the descriptions of
+# every package Debian's archive offers (`apt-cache dumpavail`) as text with attributes (the
+# database embeds them), and runs a few searches in plain English, with and without filters:
+# hybrid by default (meaning and words fused), then by words alone and by meaning alone.
 # Everything it writes stays in build/, models/ and data/demo/ (all git-ignored). Run it as root or
 # with sudo available; about 5 minutes on 2 cores.
 # Usage: bash scripts/demo.sh        (BUILD_DIR=... builds elsewhere than build/)
@@ -41,14 +42,20 @@ mkdir -p "$data"
 apt-cache dumpavail | /usr/bin/python3 scripts/debian-packages-jsonl.py >"$data/packages.jsonl"
 head -n 2 "$data/packages.jsonl"
 
-step "loading them into data/demo/packages.ember (the database embeds each description)"
+step "loading them into data/demo/packages.ember (the database embeds and indexes each description)"
 db=$data/packages.ember
 rm -rf "$db"
-"$ember" "$db" create packages --model default --index hnsw --m 16 --ef-construction 100 \
-  --attribute section:string --attribute priority:string --attribute installed_size:int
+# --full-text: a BM25 index of the texts beside the vectors, so that searches by text run hybrid.
+# The package name starts each text ("NAME: description"), so names are searchable words too.
+"$ember" "$db" create packages --model default --full-text --index hnsw --m 16 \
+  --ef-construction 100 --attribute section:string --attribute priority:string \
+  --attribute installed_size:int
 "$ember" "$db" import packages "$data/packages.jsonl" --no-sync
+"$ember" "$db" stats packages
 
-# search QUERY [FLAGS...]: the 5 packages nearest to QUERY (embedded with the collection's model).
+# search QUERY [FLAGS...]: the 5 best packages for QUERY. Mode auto is hybrid here: the query's
+# vector (the collection's model) and its words (BM25) each rank packages, and the two rankings
+# are fused; --mode text or --mode vector runs one side alone.
 search() {
   local query=$1
   shift
@@ -60,6 +67,10 @@ step "searching"
 search "fast lightweight text editor"
 search "library for parsing json" --filter "section = 'libs' OR section = 'libdevel'"
 search "play music files from the command line"
+# --explain: the plan, and where each side ranked every hit (vec rank/score, bm25 rank/score).
 search "compress files" --filter "installed_size < 500" --explain
+# A word the encoder does not know: BM25 finds it, the vectors cannot.
+search "zstd compression" --mode text
+search "zstd compression" --mode vector
 
 step "done in $((SECONDS - started))s"

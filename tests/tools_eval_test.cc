@@ -93,8 +93,9 @@ TEST_F(CliEvalTest, ScoresTheJudgedQueriesAsWorkedOutByHand) {
   const std::vector<json> lines = JsonLines(result.out);
   ASSERT_EQ(lines.size(), 1u) << result.out;
   const json& report = lines[0];
-  EXPECT_THAT(Keys(report),
-              ElementsAre("mrr_at_10", "ndcg_at_10", "queries", "queries_per_s", "recall_at_100"));
+  EXPECT_THAT(Keys(report), ElementsAre("mode", "mrr_at_10", "ndcg_at_10", "queries",
+                                        "queries_per_s", "recall_at_100"));
+  EXPECT_EQ(report["mode"], "vector");
   EXPECT_EQ(report["queries"], 3);
   const double q2_ndcg = 2.0 / (2.0 + 1.0 / std::log2(3.0));
   EXPECT_NEAR(report["ndcg_at_10"].get<double>(), (1.0 + q2_ndcg + 0.0) / 3, 1e-9);

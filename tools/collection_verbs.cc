@@ -105,7 +105,8 @@ absl::StatusOr<FullTextSpec> FullTextFromFlags(const ParsedArgs& args) {
   FullTextSpec full_text;
   if (!args.Has("full-text")) {
     for (const char* flag : kFullTextOnlyFlags) {
-      if (args.Has(flag)) return UsageError(absl::StrCat("--", flag, " applies with --full-text only"));
+      if (args.Has(flag))
+        return UsageError(absl::StrCat("--", flag, " applies with --full-text only"));
     }
     return full_text;
   }
@@ -299,9 +300,9 @@ constexpr Verb kCollectionVerbs[] = {
     {.name = "create",
      .positionals = "COLL",
      .flag_synopsis =
-         "(--model MODEL [model options] | --dim N) [--metric cosine|ip|l2]\n"
-         "       [--index hnsw|ivf|flat] [index options] [--attribute NAME:TYPE[:noindex]]...\n"
-         "       [--full-text [full-text options]]",
+         "(--model MODEL [model options] | --dim N) [--full-text [full-text options]]\n"
+         "       [--metric cosine|ip|l2] [--index hnsw|ivf|flat] [index options]\n"
+         "       [--attribute NAME:TYPE[:noindex]]...     (--full-text alone: text-only)",
      .summary = "create a collection (and the database folder when missing)",
      .details =
          "  --model MODEL         embed texts with this model: imported lines may be texts\n"

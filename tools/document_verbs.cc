@@ -195,8 +195,16 @@ absl::Status RunSearch(const Invocation& invocation) {
   EMBER_ASSIGN_OR_RETURN(auto collection,
                          OpenCollection(invocation, *database, args.positionals()[0]));
   const CollectionSpec spec = collection->spec();
-  const SearchMode resolved = ResolveSearchMode(spec, request.mode, !request.text.empty());
+  const SearchMode resolved = ResolveSearchMode(request.mode, spec, !request.text.empty());
   EMBER_RETURN_IF_ERROR(CheckFusionFlagsApply(args, resolved));
+  const bool text_side = resolved == SearchMode::kText || resolved == SearchMode::kHybrid;
+  if (text_side && request.text.empty() && spec.full_text.enabled) {
+    return UsageError(absl::StrCat(
+        SearchModeName(resolved), " search needs --text \"...\"",
+        spec.dimension == 0
+            ? absl::StrCat(": collection \"", spec.name, "\" is text-only, searched by words")
+            : " (its words are looked up in the full-text index)"));
+  }
   // The vector side needs the text embedded when no vector is given. (A text-only collection has
   // no vector side at all, which the search itself reports.)
   const bool vector_side = resolved == SearchMode::kVector || resolved == SearchMode::kHybrid;
@@ -254,10 +262,8 @@ absl::Status RunDelete(const Invocation& invocation) {
 }
 
 constexpr FlagSpec kImportFlags[] = {
-    {"batch", FlagKind::kInteger},
-    {"no-sync", FlagKind::kSwitch},
-    {"chunk-tokens", FlagKind::kInteger},
-    {"overlap", FlagKind::kInteger},
+    {"batch", FlagKind::kInteger},        {"no-sync", FlagKind::kSwitch},
+    {"chunk-tokens", FlagKind::kInteger}, {"overlap", FlagKind::kInteger},
     {"situated", FlagKind::kSwitch},
 };
 
@@ -311,38 +317,42 @@ constexpr Verb kDocumentVerbs[] = {
      .positionals = "COLL",
      .flag_synopsis =
          "--text \"...\" | --vector '[x, y, ...]' [-k 10] [--filter EXPR] [--group-by ATTR]\n"
-         "       [--mode auto|vector|text|hybrid] [--fusion rrf|weighted] [--rank-constant 60]\n"
-         "       [--vector-weight 0.5] [--fusion-depth N] [--explain] [--ef-search N] [--nprobe N]\n"
-         "       [--fields F,...]",
+         "       [--mode auto|vector|text|hybrid] [--fusion weighted|rrf] [--vector-weight 0.2]\n"
+         "       [--rank-constant 60] [--fusion-depth N] [--explain] [--ef-search N]\n"
+         "       [--nprobe N] [--fields F,...]",
      .summary = "find documents by a text (meaning, words or both) or a vector",
-     .details = "  --text T         the query as text: embedded with the collection's query model\n"
-                "                   (collections created with --model), and its words looked up\n"
-                "                   in the full-text index (collections created with --full-text)\n"
-                "  --vector V       the query as a JSON array of numbers\n"
-                "  -k N             number of results (default 10)\n"
-                "  --mode M         which index answers: vector (nearest vectors), text (BM25 over\n"
-                "                   the full-text index: only documents holding a query word),\n"
-                "                   hybrid (both, fused), or auto (default): hybrid for --text on a\n"
-                "                   collection with vectors and full text, text on a text-only\n"
-                "                   collection, vector otherwise. --mode hybrid also takes both\n"
-                "                   --text and --vector (a collection without a model)\n"
-                "  --fusion F       how hybrid merges its two rankings: rrf (default; reciprocal\n"
-                "                   rank: sum of 1 / (rank constant + rank)) or weighted (each\n"
-                "                   side's scores scaled to [0, 1], then mixed)\n"
-                "  --rank-constant C  rrf: larger flattens the top ranks' lead (default 60)\n"
-                "  --vector-weight W  weighted: the vector side's weight in [0, 1] (default 0.5)\n"
-                "  --fusion-depth N hits each side contributes before fusion (default max(k, 100))\n"
-                "  --filter EXPR    only documents whose attributes match, e.g.\n"
-                "                   \"year >= 2015 AND (genre = 'drama' OR tags CONTAINS 'x')\"\n"
-                "  --group-by ATTR  one result per value of ATTR, the best of each (e.g. the best\n"
-                "                   chunk of each document: --group-by parent_id); k counts groups\n"
-                "  --explain        also print how the search ran (mode, strategy, candidates,\n"
-                "                   query terms, fusion, ...) and, in hybrid mode, each hit's rank\n"
-                "                   and score on the vector side and on the text (bm25) side\n"
-                "  --ef-search N    hnsw: candidates for this query (default: the collection's)\n"
-                "  --nprobe N       ivf: lists visited for this query (default: the collection's)\n"
-                "  --fields F,...   of id, score, distance, text, attributes, vector\n"
-                "                   (default id,score,text,attributes)\n",
+     .details =
+         "  --text T         the query as text: embedded with the collection's query model\n"
+         "                   (collections created with --model), and its words looked up\n"
+         "                   in the full-text index (collections created with --full-text)\n"
+         "  --vector V       the query as a JSON array of numbers\n"
+         "  -k N             number of results (default 10)\n"
+         "  --mode M         which index answers: vector (nearest vectors), text (BM25 over\n"
+         "                   the full-text index: only documents holding a query word),\n"
+         "                   hybrid (both, fused), or auto (default): hybrid for --text on a\n"
+         "                   collection with vectors and full text, text on a text-only\n"
+         "                   collection, vector otherwise. --mode hybrid also takes both\n"
+         "                   --text and --vector (a collection without a model)\n"
+         "  --fusion F       how hybrid merges its two rankings: weighted (default; each\n"
+         "                   side's scores scaled to [0, 1], then mixed) or rrf (reciprocal\n"
+         "                   rank: sum of 1 / (rank constant + rank))\n"
+         "  --vector-weight W  weighted: the vector side's weight in [0, 1], the text side\n"
+         "                   gets the rest (default 0.2: BM25 leads, as the default static\n"
+         "                   encoder is weaker than BM25; raise it for a trained model)\n"
+         "  --rank-constant C  rrf: larger flattens the top ranks' lead (default 60)\n"
+         "  --fusion-depth N hits each side contributes before fusion\n"
+         "                   (default: k, and at least 100)\n"
+         "  --filter EXPR    only documents whose attributes match, e.g.\n"
+         "                   \"year >= 2015 AND (genre = 'drama' OR tags CONTAINS 'x')\"\n"
+         "  --group-by ATTR  one result per value of ATTR, the best of each (e.g. the best\n"
+         "                   chunk of each document: --group-by parent_id); k counts groups\n"
+         "  --explain        also print how the search ran (mode, strategy, candidates,\n"
+         "                   query terms, fusion, ...) and, in hybrid mode, each hit's rank\n"
+         "                   and score on the vector side and on the text (bm25) side\n"
+         "  --ef-search N    hnsw: candidates for this query (default: the collection's)\n"
+         "  --nprobe N       ivf: lists visited for this query (default: the collection's)\n"
+         "  --fields F,...   of id, score, distance, text, attributes, vector\n"
+         "                   (default id,score,text,attributes)\n",
      .flags = kSearchFlags,
      .run = RunSearch},
     {.name = "get",

@@ -130,7 +130,7 @@ absl::Status RunEval(const Invocation& invocation) {
   EMBER_ASSIGN_OR_RETURN(auto database, OpenDatabase(invocation, {.create_if_missing = false}));
   EMBER_ASSIGN_OR_RETURN(auto collection, OpenCollection(invocation, *database, name));
   const CollectionSpec spec = collection->spec();
-  const SearchMode resolved = ResolveSearchMode(spec, settings.mode, /*has_text=*/true);
+  const SearchMode resolved = ResolveSearchMode(settings.mode, spec, /*has_text=*/true);
   EMBER_RETURN_IF_ERROR(CheckFusionFlagsApply(args, resolved));
   // Every mode but text embeds the queries. (A text-only collection has no vector side at all,
   // which the search itself reports.)
@@ -153,8 +153,8 @@ absl::Status RunEval(const Invocation& invocation) {
   SearchPlan plan;
   const auto start = std::chrono::steady_clock::now();
   for (const eval::Query* query : judged) {
-    auto ranking =
-        RankDocuments(*collection, query->text, settings, query == judged.front() ? &plan : nullptr);
+    auto ranking = RankDocuments(*collection, query->text, settings,
+                                 query == judged.front() ? &plan : nullptr);
     if (!ranking.ok()) {
       return WithSearchModeHint(
           absl::Status(ranking.status().code(),
@@ -194,7 +194,7 @@ absl::Status RunEval(const Invocation& invocation) {
     return absl::OkStatus();
   }
   std::string how = absl::StrCat("k=", settings.k, ", ", plan.mode, " mode");
-  if (hybrid) absl::StrAppend(&how, " (", plan.fusion, ", depth ", plan.fusion_depth, ")");
+  if (hybrid) absl::StrAppend(&how, ": ", plan.fusion, ", fusion depth ", plan.fusion_depth);
   if (!settings.group_by.empty()) absl::StrAppend(&how, ", grouped by ", settings.group_by);
   std::printf("evaluated \"%s\" on %lld queries (%s) in %.1fs\n", name.c_str(),
               static_cast<long long>(evaluated), how.c_str(), seconds);
@@ -210,23 +210,17 @@ absl::Status RunEval(const Invocation& invocation) {
 }
 
 constexpr FlagSpec kEvalFlags[] = {
-    {"queries"},
-    {"qrels"},
-    {"k", FlagKind::kInteger, 'k'},
-    {"group-by"},
-    kModeFlag,
-    kFusionFlag,
-    kRankConstantFlag,
-    kVectorWeightFlag,
-    kFusionDepthFlag,
+    {"queries"},       {"qrels"},         {"k", FlagKind::kInteger, 'k'},
+    {"group-by"},      kModeFlag,         kFusionFlag,
+    kRankConstantFlag, kVectorWeightFlag, kFusionDepthFlag,
 };
 
 constexpr Verb kEvalVerbs[] = {
     {.name = "eval",
      .positionals = "COLL",
      .flag_synopsis = "--queries Q.jsonl --qrels QRELS [-k 100] [--group-by parent_id]\n"
-                      "       [--mode auto|vector|text|hybrid] [--fusion rrf|weighted]\n"
-                      "       [--rank-constant 60] [--vector-weight 0.5] [--fusion-depth N]",
+                      "       [--mode auto|vector|text|hybrid] [--fusion weighted|rrf]\n"
+                      "       [--vector-weight 0.2] [--rank-constant 60] [--fusion-depth N]",
      .summary = "retrieval quality on judged queries (nDCG@10, Recall@100, MRR@10)",
      .details =
          "Searches the collection with the text of every query that the qrels judge, and\n"

@@ -334,13 +334,12 @@ void PrintCollections(std::FILE* out, Format format,
     const CollectionSpec& spec = collection.spec;
     // A text-only collection has no vectors, hence no dimension, metric or vector index to show.
     const bool vectors = spec.dimension > 0;
-    rows.push_back({spec.name, vectors ? absl::StrCat(spec.dimension) : "-",
-                    vectors ? MetricName(spec.metric) : "-",
-                    vectors ? DescribeIndex(spec.index) : "-",
-                    spec.encoder ? spec.encoder->model : "-",
-                    spec.full_text.enabled ? absl::StrCat("bm25 (", spec.full_text.stemmer, ")")
-                                           : "-",
-                    absl::StrCat(collection.document_count)});
+    rows.push_back(
+        {spec.name, vectors ? absl::StrCat(spec.dimension) : "-",
+         vectors ? MetricName(spec.metric) : "-", vectors ? DescribeIndex(spec.index) : "-",
+         spec.encoder ? spec.encoder->model : "-",
+         spec.full_text.enabled ? absl::StrCat("bm25 (", spec.full_text.stemmer, ")") : "-",
+         absl::StrCat(collection.document_count)});
   }
   PrintTable(out,
              {{"name"},

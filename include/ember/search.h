@@ -34,6 +34,11 @@ enum class SearchMode {
 
 // "auto", "vector", "text", "hybrid".
 const char* SearchModeName(SearchMode mode);
+
+// The mode a search in `mode` runs in on a collection of `spec` (the request has a query text or
+// not): `mode` itself unless it is kAuto, which resolves as documented there. Whether the
+// collection can serve the result is Collection::Search's to check.
+SearchMode ResolveSearchMode(SearchMode mode, const CollectionSpec& spec, bool has_text);
 // InvalidArgument listing the accepted names when `name` is none of them.
 absl::StatusOr<SearchMode> ParseSearchMode(std::string_view name);
 
