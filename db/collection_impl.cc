@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <set>
+#include <utility>
 #include <variant>
 
 #include "absl/algorithm/container.h"
@@ -182,6 +183,25 @@ absl::Status CollectionImpl::RecoverIndex() {
   return absl::OkStatus();
 }
 
+absl::Status CollectionImpl::ForEachStoredDocument(
+    const std::function<absl::Status(Label, Document)>& visit) const {
+  absl::Status status;
+  EMBER_RETURN_IF_ERROR(context_.store->ScanPrefix(
+      Column::kDocuments, CollectionPrefix(id_), [&](std::string_view key, std::string_view value) {
+        uint64_t label;
+        absl::StatusOr<Document> document = DecodeDocument(value);
+        if (!DecodeKeySuffix(key, &label)) {
+          status = absl::DataLossError("corrupt document key in the store");
+        } else if (!document.ok()) {
+          status = document.status();
+        } else {
+          status = visit(static_cast<Label>(label), *std::move(document));
+        }
+        return status.ok();
+      }));
+  return status;
+}
+
 absl::Status CollectionImpl::RecoverTextIndex() {
   if (CurrentSpace()->record.analyzer_fingerprint == text_index_->fingerprint()) {
     const absl::Status loaded = LoadStoredTerms();
@@ -214,33 +234,16 @@ absl::Status CollectionImpl::ReanalyzeDocuments() {
   if (store_terms) {
     batch.DeleteRange(Column::kTerms, CollectionPrefix(id_), CollectionPrefix(id_ + 1));
   }
-  absl::Status status;
-  EMBER_RETURN_IF_ERROR(context_.store->ScanPrefix(
-      Column::kDocuments, CollectionPrefix(id_), [&](std::string_view key, std::string_view value) {
-        uint64_t label;
-        if (!DecodeKeySuffix(key, &label)) {
-          status = absl::DataLossError("corrupt document key in the store");
-          return false;
-        }
-        absl::StatusOr<Document> document = DecodeDocument(value);
-        if (!document.ok()) {
-          status = document.status();
-          return false;
-        }
-        const text::TermFrequencies terms = text_index_->Analyze(*document);
-        status = text_index_->Add(static_cast<Label>(label), terms);
-        if (status.ok() && store_terms) {
-          batch.Put(Column::kTerms, text_index_->Key(static_cast<Label>(label)),
-                    TextIndex::EncodeValue(terms));
-          if (++batched == kBatch) {
-            status = context_.store->Write(batch);
-            batch = storage::WriteBatch();
-            batched = 0;
-          }
-        }
-        return status.ok();
-      }));
-  EMBER_RETURN_IF_ERROR(status);
+  EMBER_RETURN_IF_ERROR(ForEachStoredDocument([&](Label label, Document document) -> absl::Status {
+    const text::TermFrequencies terms = text_index_->Analyze(document);
+    EMBER_RETURN_IF_ERROR(text_index_->Add(label, terms));
+    if (!store_terms) return absl::OkStatus();
+    batch.Put(Column::kTerms, text_index_->Key(label), TextIndex::EncodeValue(terms));
+    if (++batched < kBatch) return absl::OkStatus();
+    batched = 0;
+    storage::WriteBatch full = std::exchange(batch, storage::WriteBatch());
+    return context_.store->Write(full);
+  }));
   if (!store_terms) return absl::OkStatus();
   // The fingerprint goes last: until it is stored, a crash leaves the old one, and the next open
   // analyzes again.
@@ -987,22 +990,14 @@ CollectionStats CollectionImpl::Stats() const {
 
 absl::StatusOr<int64_t> CollectionImpl::CountReembeddableDocuments() const {
   int64_t count = 0;
-  absl::Status status;
-  EMBER_RETURN_IF_ERROR(context_.store->ScanPrefix(
-      Column::kDocuments, CollectionPrefix(id_), [&](std::string_view, std::string_view value) {
-        absl::StatusOr<Document> document = DecodeDocument(value);
-        if (!document.ok()) {
-          status = document.status();
-        } else if (!document->text.has_value()) {
-          status = absl::FailedPreconditionError(absl::StrCat(
-              "collection \"", name_, "\": document \"", document->id,
-              "\" has no text for the new model to embed; give it a text or delete it, then "
-              "reembed"));
-        }
-        ++count;
-        return status.ok();
-      }));
-  EMBER_RETURN_IF_ERROR(status);
+  EMBER_RETURN_IF_ERROR(ForEachStoredDocument([&](Label, Document document) -> absl::Status {
+    ++count;
+    if (document.text.has_value()) return absl::OkStatus();
+    return absl::FailedPreconditionError(
+        absl::StrCat("collection \"", name_, "\": document \"", document.id,
+                     "\" has no text for the new model to embed; give it a text or delete it, then "
+                     "reembed"));
+  }));
   if (count != static_cast<int64_t>(counters_.document_count)) {
     return absl::DataLossError(absl::StrCat("collection \"", name_, "\" records ",
                                             counters_.document_count, " documents but stores ",
@@ -1044,31 +1039,17 @@ absl::Status CollectionImpl::StageVectors(const CollectionEncoders& encoders, in
     return absl::OkStatus();
   };
   if (options.progress) options.progress(0, total);
-  absl::Status status;
-  EMBER_RETURN_IF_ERROR(context_.store->ScanPrefix(
-      Column::kDocuments, CollectionPrefix(id_), [&](std::string_view key, std::string_view value) {
-        uint64_t label;
-        if (!DecodeKeySuffix(key, &label)) {
-          status = absl::DataLossError("corrupt document key in the store");
-          return false;
-        }
-        absl::StatusOr<Document> document = DecodeDocument(value);
-        if (!document.ok()) {
-          status = document.status();
-          return false;
-        }
-        if (!document->text.has_value()) {  // checked before; the store changed under the lock
-          status = absl::InternalError(
-              absl::StrCat("document \"", document->id, "\" lost its text during the reembed"));
-          return false;
-        }
-        labels.push_back(static_cast<Label>(label));
-        ids.push_back(std::move(document->id));
-        texts.push_back(*std::move(document->text));
-        if (labels.size() >= static_cast<size_t>(options.batch_size)) status = flush();
-        return status.ok();
-      }));
-  EMBER_RETURN_IF_ERROR(status);
+  EMBER_RETURN_IF_ERROR(ForEachStoredDocument([&](Label label, Document document) -> absl::Status {
+    if (!document.text.has_value()) {  // checked before; the store changed under the lock
+      return absl::InternalError(
+          absl::StrCat("document \"", document.id, "\" lost its text during the reembed"));
+    }
+    labels.push_back(label);
+    ids.push_back(std::move(document.id));
+    texts.push_back(*std::move(document.text));
+    if (labels.size() < static_cast<size_t>(options.batch_size)) return absl::OkStatus();
+    return flush();
+  }));
   if (!labels.empty()) EMBER_RETURN_IF_ERROR(flush());
   if (done != total) {
     return absl::InternalError(

@@ -118,6 +118,10 @@ class CollectionImpl final : public Collection {
   std::shared_ptr<const Space> CurrentSpace() const ABSL_LOCKS_EXCLUDED(space_mu_);
 
   absl::Status RecoverIndex();
+  // Calls `visit` with every stored document and its label, in label order, until it returns an
+  // error (returned). DataLoss for a corrupt key or record.
+  absl::Status ForEachStoredDocument(
+      const std::function<absl::Status(Label, Document)>& visit) const;
   // Loads the full-text index from the terms column family, or, when the analyzer's fingerprint
   // is not the one the terms were made with (or they disagree with the documents), re-analyzes
   // every document (and, on a writable handle, stores the new terms and fingerprint).
