@@ -144,6 +144,30 @@ TEST_F(CliEvalTest, GroupByScoresChunksAsTheirDocuments) {
   EXPECT_THAT(result.err, HasSubstr("--group-by parent_id"));
 }
 
+TEST_F(CliEvalTest, MoreMetricsOnRequest) {
+  // As above: q1 finds a first (recall@1 1), q2 finds b first of its two relevant (1/2), q3
+  // nothing (0).
+  const std::string qrels = WriteQrels({"q1\ta\t1", "q2\tb\t2", "q2\tz\t1", "q3\tz\t1"});
+  const RunResult result = Ember({db_, "eval", "docs", "--queries", queries_, "--qrels", qrels,
+                                  "--metric", "recall@1", "--metric", "MRR@10", "--json"});
+  ASSERT_EQ(result.exit_code, 0) << result.err;
+  const std::vector<json> lines = JsonLines(result.out);
+  ASSERT_EQ(lines.size(), 1u) << result.out;
+  EXPECT_THAT(Keys(lines[0]), ElementsAre("mode", "mrr_at_10", "ndcg_at_10", "queries",
+                                          "queries_per_s", "recall_at_1", "recall_at_100"));
+  EXPECT_NEAR(lines[0]["recall_at_1"].get<double>(), (1.0 + 0.5 + 0.0) / 3, 1e-9);
+  for (const char* bad : {"precision@5", "recall@0"}) {
+    const RunResult rejected =
+        Ember({db_, "eval", "docs", "--queries", queries_, "--qrels", qrels, "--metric", bad});
+    EXPECT_EQ(rejected.exit_code, 2) << bad;
+    EXPECT_THAT(rejected.err, HasSubstr("--metric")) << bad;
+  }
+  const RunResult too_deep = Ember({db_, "eval", "docs", "--queries", queries_, "--qrels", qrels,
+                                    "-k", "10", "--metric", "recall@20"});
+  EXPECT_EQ(too_deep.exit_code, 2);
+  EXPECT_THAT(too_deep.err, HasSubstr("needs -k 20"));
+}
+
 TEST_F(CliEvalTest, BadInputIsReported) {
   const std::string good_qrels = WriteQrels({"q1\ta\t1"});
   const std::string bad_qrels = (dir_ / "bad.tsv").string();

@@ -9,10 +9,13 @@
 #include <variant>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 #include "ember/collection.h"
 #include "ember/search.h"
 #include "ember/status.h"
@@ -105,6 +108,16 @@ absl::Status RunEval(const Invocation& invocation) {
     return UsageError(absl::StrCat("-k must be in [1, ", kMaxSearchK, "], got ", settings.k));
   }
   settings.group_by = args.GetString("group-by").value_or("");
+  // The three reported always (their JSON keys are stable), then any other asked for.
+  std::vector<eval::Metric> metrics = {kNdcgAt10, kRecallAt100, kMrrAt10};
+  for (const std::string& name : args.GetAll("metric")) {
+    absl::StatusOr<eval::Metric> metric = eval::ParseMetric(name);
+    if (!metric.ok()) return UsageError(absl::StrCat("--metric: ", metric.status().message()));
+    if (metric->k > settings.k) {
+      return UsageError(absl::StrCat("--metric ", name, " needs -k ", metric->k, " or more"));
+    }
+    if (absl::c_find(metrics, *metric) == metrics.end()) metrics.push_back(*metric);
+  }
   {
     SearchRequest request;
     EMBER_RETURN_IF_ERROR(ApplySearchModeFlags(args, request));
@@ -167,19 +180,20 @@ absl::Status RunEval(const Invocation& invocation) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   const double queries_per_second = seconds > 0 ? static_cast<double>(judged.size()) / seconds : 0;
 
-  const eval::Metric metrics[] = {kNdcgAt10, kRecallAt100, kMrrAt10};
   EMBER_ASSIGN_OR_RETURN(const eval::Evaluation evaluation, eval::Evaluate(qrels, run, metrics));
   // Evaluate averages over the judged queries with a relevant document, counting those missing
   // from the queries file as empty rankings (trec_eval -c).
   const int64_t evaluated = static_cast<int64_t>(evaluation.per_query.size());
   const bool hybrid = plan.mode == SearchModeName(SearchMode::kHybrid);
   if (invocation.format == Format::kJson) {
-    json report{{"queries", evaluated},
-                {"ndcg_at_10", evaluation.mean[0]},
-                {"recall_at_100", evaluation.mean[1]},
-                {"mrr_at_10", evaluation.mean[2]},
-                {"queries_per_s", queries_per_second},
-                {"mode", plan.mode}};
+    json report{{"queries", evaluated}};
+    for (size_t i = 0; i < metrics.size(); ++i) {
+      // "ndcg_at_10", "recall_at_100", "mrr_at_10", ...
+      report[absl::AsciiStrToLower(
+          absl::StrReplaceAll(eval::MetricName(metrics[i]), {{"@", "_at_"}}))] = evaluation.mean[i];
+    }
+    report["queries_per_s"] = queries_per_second;
+    report["mode"] = plan.mode;
     if (hybrid) {
       const FusionOptions& fusion = settings.fusion;
       report["fusion"] = FusionMethodName(fusion.method);
@@ -202,7 +216,7 @@ absl::Status RunEval(const Invocation& invocation) {
     std::printf("(%lld judged queries are not in %s and score 0)\n",
                 static_cast<long long>(evaluation.queries_missing_from_run), queries_path->c_str());
   }
-  for (size_t i = 0; i < std::size(metrics); ++i) {
+  for (size_t i = 0; i < metrics.size(); ++i) {
     std::printf("  %-12s %.4f\n", eval::MetricName(metrics[i]).c_str(), evaluation.mean[i]);
   }
   std::printf("  %-12s %.1f\n", "queries/s", queries_per_second);
@@ -210,15 +224,23 @@ absl::Status RunEval(const Invocation& invocation) {
 }
 
 constexpr FlagSpec kEvalFlags[] = {
-    {"queries"},       {"qrels"},         {"k", FlagKind::kInteger, 'k'},
-    {"group-by"},      kModeFlag,         kFusionFlag,
-    kRankConstantFlag, kVectorWeightFlag, kFusionDepthFlag,
+    {"queries"},
+    {"qrels"},
+    {"k", FlagKind::kInteger, 'k'},
+    {"group-by"},
+    {"metric", FlagKind::kRepeated},
+    kModeFlag,
+    kFusionFlag,
+    kRankConstantFlag,
+    kVectorWeightFlag,
+    kFusionDepthFlag,
 };
 
 constexpr Verb kEvalVerbs[] = {
     {.name = "eval",
      .positionals = "COLL",
      .flag_synopsis = "--queries Q.jsonl --qrels QRELS [-k 100] [--group-by parent_id]\n"
+                      "       [--metric recall@2]...\n"
                       "       [--mode auto|vector|text|hybrid] [--fusion weighted|rrf]\n"
                       "       [--vector-weight 0.2] [--rank-constant 60] [--fusion-depth N]",
      .summary = "retrieval quality on judged queries (nDCG@10, Recall@100, MRR@10)",
@@ -227,6 +249,8 @@ constexpr Verb kEvalVerbs[] = {
          "scores the rankings as trec_eval does. --json prints one object: queries,\n"
          "ndcg_at_10, recall_at_100, mrr_at_10, queries_per_s, mode (the mode that ran) and,\n"
          "in hybrid mode, fusion, rank_constant or vector_weight, and fusion_depth.\n"
+         "  --metric M         also report metric M (ndcg@K, recall@K or mrr@K; repeatable),\n"
+         "                     under the JSON key ndcg_at_K, recall_at_K or mrr_at_K\n"
          "  --queries FILE     BEIR queries.jsonl ({\"_id\", \"text\"} per line)\n"
          "  --qrels FILE       BEIR qrels/<split>.tsv, or JSON lines {\"query-id\", "
          "\"corpus-id\",\n"
