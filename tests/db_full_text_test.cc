@@ -109,6 +109,7 @@ std::vector<Ranked> ReferenceTextSearch(const std::map<std::string, Document>& d
 void ExpectSameRanking(const std::vector<SearchHit>& hits, const std::vector<Ranked>& expected,
                        const std::string& context) {
   ASSERT_EQ(hits.size(), expected.size()) << context;
+  if (hits.empty()) return;
   std::multimap<float, std::string> got_by_score, want_by_score;
   for (size_t i = 0; i < hits.size(); ++i) {
     EXPECT_FLOAT_EQ(hits[i].score, static_cast<float>(expected[i].score)) << context << " #" << i;
