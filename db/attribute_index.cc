@@ -48,6 +48,45 @@ std::optional<std::string> EncodeAttributeValue(AttributeType type, const Value&
   return std::nullopt;
 }
 
+int64_t ValueColumn::MemoryBytes() const {
+  int64_t bytes = static_cast<int64_t>(pages_.capacity() * sizeof(pages_[0]) +
+                                       free_slots_.capacity() * sizeof(uint32_t));
+  for (const auto& page : pages_) {
+    if (page != nullptr) bytes += sizeof(Page);
+  }
+  return bytes;
+}
+
+void ValueColumn::Set(uint64_t label, uint32_t slot) {
+  const uint64_t page_index = label >> kPageBits;
+  if (page_index >= kMaxPages) {
+    if (slot != 0) complete_ = false;
+    return;
+  }
+  if (page_index >= pages_.size()) {
+    if (slot == 0) return;
+    pages_.resize(page_index + 1);
+  }
+  std::unique_ptr<Page>& page = pages_[page_index];
+  if (page == nullptr) {
+    if (slot == 0) return;
+    page = std::make_unique<Page>();
+  }
+  uint32_t& entry = page->slots[label & kPageMask];
+  page->used += static_cast<uint32_t>(slot != 0) - static_cast<uint32_t>(entry != 0);
+  entry = slot;
+  if (page->used == 0) page.reset();
+}
+
+uint32_t ValueColumn::AllocateSlot() {
+  if (!free_slots_.empty()) {
+    const uint32_t slot = free_slots_.back();
+    free_slots_.pop_back();
+    return slot;
+  }
+  return next_slot_++;
+}
+
 AttributeIndex::AttributeIndex(CollectionId collection, std::span<const AttributeSpec> schema)
     : collection_(collection) {
   for (const AttributeSpec& spec : schema) {
@@ -89,8 +128,11 @@ std::vector<std::string> AttributeIndex::EntryKeys(Label label,
     if (it == attributes.end() || std::holds_alternative<std::monostate>(it->second)) continue;
     std::vector<std::string> values = EncodedValues(postings, it->second);
     // An empty list is present (not null) yet has no value: an entry with an empty value records
-    // it.
-    if (values.empty()) values.emplace_back();
+    // it. A scalar always has a value (documents are validated against the declared type).
+    if (values.empty()) {
+      if (postings.spec.type != AttributeType::kStringList) continue;
+      values.emplace_back();
+    }
     for (const std::string& encoded : values) {
       std::string key = KeyPrefix(name);
       key.append(encoded);
@@ -101,14 +143,33 @@ std::vector<std::string> AttributeIndex::EntryKeys(Label label,
   return keys;
 }
 
+void AttributeIndex::AddValue(Postings& postings, std::string_view encoded, Label label) {
+  const bool scalar = postings.spec.type != AttributeType::kStringList;
+  const absl::string_view key(encoded.data(), encoded.size());
+  const auto found = postings.by_hash.find(key);
+  AttributeValue* value;
+  if (found != postings.by_hash.end()) {
+    value = found->second;
+  } else {
+    value = &postings.by_value.emplace(std::string(encoded), AttributeValue()).first->second;
+    postings.by_hash.emplace(key, value);
+    if (scalar) value->slot = postings.column.AllocateSlot();
+  }
+  value->labels.add(static_cast<uint64_t>(label));
+  if (scalar) postings.column.Set(static_cast<uint64_t>(label), value->slot);
+}
+
 void AttributeIndex::Add(Label label, const Attributes& attributes) {
   for (auto& [name, postings] : attributes_) {
     const auto it = attributes.find(name);
     if (it == attributes.end() || std::holds_alternative<std::monostate>(it->second)) continue;
+    const std::vector<std::string> values = EncodedValues(postings, it->second);
+    // A scalar is present exactly when it has a value (documents are validated against the
+    // declared type, so a value always encodes), which is what lets the value column answer IS
+    // NULL; an empty list is present without a value.
+    if (values.empty() && postings.spec.type != AttributeType::kStringList) continue;
     postings.present.add(static_cast<uint64_t>(label));
-    for (const std::string& encoded : EncodedValues(postings, it->second)) {
-      postings.by_value[encoded].add(static_cast<uint64_t>(label));
-    }
+    for (const std::string& encoded : values) AddValue(postings, encoded, label);
   }
 }
 
@@ -119,10 +180,17 @@ void AttributeIndex::Remove(Label label, const Attributes& attributes) {
     for (const std::string& encoded : EncodedValues(postings, it->second)) {
       const auto value = postings.by_value.find(encoded);
       if (value == postings.by_value.end()) continue;
-      value->second.remove(static_cast<uint64_t>(label));
-      if (value->second.isEmpty()) postings.by_value.erase(value);
+      value->second.labels.remove(static_cast<uint64_t>(label));
+      if (value->second.labels.isEmpty()) {
+        if (value->second.slot != 0) postings.column.FreeSlot(value->second.slot);
+        postings.by_hash.erase(absl::string_view(value->first));
+        postings.by_value.erase(value);
+      }
     }
     postings.present.remove(static_cast<uint64_t>(label));
+    if (postings.spec.type != AttributeType::kStringList) {
+      postings.column.Set(static_cast<uint64_t>(label), 0);
+    }
   }
 }
 
@@ -143,8 +211,15 @@ absl::Status AttributeIndex::Load(std::string_view key) {
   if (it == attributes_.end())
     return absl::DataLossError("attribute index entry of an unknown attribute");
   rest.remove_suffix(sizeof(uint64_t));
-  if (!rest.empty()) it->second.by_value[std::string(rest)].add(label);
-  it->second.present.add(label);
+  Postings& postings = it->second;
+  if (!rest.empty()) {
+    AddValue(postings, rest, static_cast<Label>(label));
+  } else if (postings.spec.type != AttributeType::kStringList) {
+    // A scalar present without a value: EntryKeys never writes one, but should a store hold it,
+    // the column would disagree with the presence set.
+    postings.column.complete_ = false;
+  }
+  postings.present.add(label);
   return absl::OkStatus();
 }
 
@@ -157,24 +232,24 @@ const LabelSet& EmptyLabelSet() {
 
 }  // namespace
 
-const LabelSet& AttributeIndex::Equal(std::string_view name, std::string_view encoded) const {
+const AttributeValue* AttributeIndex::Equal(std::string_view name,
+                                            std::string_view encoded) const {
   const auto it = attributes_.find(name);
-  if (it == attributes_.end()) return EmptyLabelSet();
-  const auto value = it->second.by_value.find(encoded);
-  return value == it->second.by_value.end() ? EmptyLabelSet() : value->second;
+  if (it == attributes_.end()) return nullptr;
+  const auto value = it->second.by_hash.find(absl::string_view(encoded.data(), encoded.size()));
+  return value == it->second.by_hash.end() ? nullptr : value->second;
 }
 
-std::vector<const LabelSet*> AttributeIndex::Range(std::string_view name,
-                                                   const std::optional<std::string>& low,
-                                                   const std::optional<std::string>& high) const {
-  std::vector<const LabelSet*> parts;
+AttributeValues AttributeIndex::Range(std::string_view name, const std::optional<std::string>& low,
+                                      const std::optional<std::string>& high) const {
+  AttributeValues values;
   const auto it = attributes_.find(name);
-  if (it == attributes_.end() || (low && high && *low >= *high)) return parts;
+  if (it == attributes_.end() || (low && high && *low >= *high)) return values;
   const auto& by_value = it->second.by_value;
   const auto begin = low ? by_value.lower_bound(*low) : by_value.begin();
   const auto end = high ? by_value.lower_bound(*high) : by_value.end();
-  for (auto value = begin; value != end; ++value) parts.push_back(&value->second);
-  return parts;
+  for (auto value = begin; value != end; ++value) values.push_back(&value->second);
+  return values;
 }
 
 const LabelSet& AttributeIndex::Present(std::string_view name) const {
@@ -182,12 +257,22 @@ const LabelSet& AttributeIndex::Present(std::string_view name) const {
   return it == attributes_.end() ? EmptyLabelSet() : it->second.present;
 }
 
+const ValueColumn* AttributeIndex::Column(std::string_view name) const {
+  const auto it = attributes_.find(name);
+  if (it == attributes_.end() || it->second.spec.type == AttributeType::kStringList ||
+      !it->second.column.complete_) {
+    return nullptr;
+  }
+  return &it->second.column;
+}
+
 int64_t AttributeIndex::MemoryBytes() const {
   int64_t bytes = 0;
   for (const auto& [name, postings] : attributes_) {
-    bytes += postings.present.getSizeInBytes();
-    for (const auto& [value, labels] : postings.by_value) {
-      bytes += value.size() + labels.getSizeInBytes() + 64;
+    bytes += postings.present.getSizeInBytes() + postings.column.MemoryBytes();
+    for (const auto& [value, entry] : postings.by_value) {
+      // The ordered node and the hash slot, each with a copy of the value.
+      bytes += 2 * value.size() + entry.labels.getSizeInBytes() + 96;
     }
   }
   return bytes;

@@ -1,5 +1,6 @@
 // The attribute index of a collection: for each indexed attribute, the documents (labels) holding
-// each value, ordered by value so that ranges are answered by walking neighbouring values.
+// each value, ordered by value so that ranges are answered by walking neighbouring values, and for
+// each scalar attribute the value each document holds (ValueColumn).
 //
 // The store's attributes column family is its durable form (one key per document and value, written
 // in the same batch as the document); this class is the in-memory copy, loaded from those keys on
@@ -7,28 +8,82 @@
 #ifndef EMBER_DB_ATTRIBUTE_INDEX_H_
 #define EMBER_DB_ATTRIBUTE_INDEX_H_
 
+#include <array>
+#include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/status/status.h"
+#include "db/label_set.h"
 #include "db/records.h"
 #include "ember/document.h"
 #include "ember/options.h"
-#include "roaring/roaring64map.hh"
 
 namespace ember::db {
-
-using LabelSet = ::Roaring64Map;
 
 // The order-preserving encoding of `value` as a value of an attribute of `type` (part of the
 // on-disk format). Ints are encoded as doubles for double attributes. nullopt when the value cannot
 // be one of that type (null, another type, a non-integral double for an int attribute); for lists,
 // encodes one element (a string).
 std::optional<std::string> EncodeAttributeValue(AttributeType type, const Value& value);
+
+// One value of an indexed attribute: the documents holding it and, for a scalar attribute (not a
+// list), the slot that stands for the value in the attribute's ValueColumn.
+struct AttributeValue {
+  LabelSet labels;
+  uint32_t slot = 0;
+};
+
+// The values of a condition, as the index's own entries (valid until the next Add, Remove or Load).
+using AttributeValues = absl::InlinedVector<const AttributeValue*, 8>;
+
+// The forward index of a scalar attribute: label -> the slot of the value the document holds (0:
+// none). It lets a filter check a condition on a few documents by looking their values up, instead
+// of building the union of the value sets the condition selects (a range over many values, say).
+// Labels are paged, 4,096 to a page; a page exists while one of its labels holds a value, so memory
+// follows the labels in use (labels are never reused, and deleted documents free their pages).
+class ValueColumn {
+ public:
+  // The slot of `label`'s value, or 0.
+  uint32_t SlotOf(uint64_t label) const {
+    const uint64_t page = label >> kPageBits;
+    if (page >= pages_.size() || pages_[page] == nullptr) return 0;
+    return pages_[page]->slots[label & kPageMask];
+  }
+  // One more than any slot a label holds: the size of a table indexed by slot.
+  uint32_t slot_limit() const { return next_slot_; }
+  int64_t MemoryBytes() const;
+
+ private:
+  friend class AttributeIndex;
+  static constexpr int kPageBits = 12;
+  static constexpr uint64_t kPageMask = (uint64_t{1} << kPageBits) - 1;
+  // Labels beyond this (2^40, a thousand billion upserts) are not paged: the column stops being
+  // complete and filters use the value sets alone.
+  static constexpr uint64_t kMaxPages = uint64_t{1} << 28;
+  struct Page {
+    std::array<uint32_t, size_t{1} << kPageBits> slots{};
+    uint32_t used = 0;  // non-zero slots
+  };
+
+  void Set(uint64_t label, uint32_t slot);
+  uint32_t AllocateSlot();
+  void FreeSlot(uint32_t slot) { free_slots_.push_back(slot); }
+
+  std::vector<std::unique_ptr<Page>> pages_;
+  uint32_t next_slot_ = 1;
+  std::vector<uint32_t> free_slots_;
+  // False once a label could not be recorded (see kMaxPages) or a document was present without a
+  // value: then the column may disagree with the value sets, and is not offered.
+  bool complete_ = true;
+};
 
 // Thread-compatible: the collection reads it under its visibility lock and updates it exclusively.
 class AttributeIndex {
@@ -47,28 +102,38 @@ class AttributeIndex {
   // Adds the entry stored under `key` (a key EntryKeys made). DataLoss when it is not one.
   absl::Status Load(std::string_view key);
 
-  // The accessors return the index's own sets (valid until the next Add, Remove or Load), so that
-  // a filter can intersect them with its other conditions without copying them first.
+  // The accessors return the index's own sets and entries (valid until the next Add, Remove or
+  // Load), so that a filter can combine them with its other conditions without copying them.
 
-  // Documents whose value of `name` (an element, for lists) encodes to exactly `encoded`.
-  const LabelSet& Equal(std::string_view name, std::string_view encoded) const;
-  // One set per value of `name` whose encoding lies in [low, high), in value order; nullopt bounds
-  // are open. Their union is the documents with a value in the range.
-  std::vector<const LabelSet*> Range(std::string_view name, const std::optional<std::string>& low,
-                                     const std::optional<std::string>& high) const;
-  // Documents with a non-null value of `name`.
+  // The documents whose value of `name` (an element, for lists) encodes to exactly `encoded`, or
+  // nullptr when there are none.
+  const AttributeValue* Equal(std::string_view name, std::string_view encoded) const;
+  // The values of `name` whose encoding lies in [low, high), in value order; nullopt bounds are
+  // open. Their sets' union is the documents with a value in the range.
+  AttributeValues Range(std::string_view name, const std::optional<std::string>& low,
+                        const std::optional<std::string>& high) const;
+  // Documents with a non-null value of `name`. For a scalar attribute, exactly the documents whose
+  // ValueColumn slot is not 0.
   const LabelSet& Present(std::string_view name) const;
+  // The value column of scalar attribute `name`; nullptr for lists and attributes not indexed.
+  const ValueColumn* Column(std::string_view name) const;
   // Approximate memory, in bytes.
   int64_t MemoryBytes() const;
 
  private:
   struct Postings {
     AttributeSpec spec;
-    std::map<std::string, LabelSet, std::less<>> by_value;
+    std::map<std::string, AttributeValue, std::less<>> by_value;
+    // The same entries by hash, for equality: an ordered look-up costs a string comparison per
+    // level of the tree, a cache miss each when the index is cold.
+    absl::flat_hash_map<std::string, AttributeValue*> by_hash;
     LabelSet present;
+    ValueColumn column;  // scalar attributes only
   };
   std::vector<std::string> EncodedValues(const Postings& postings, const Value& value) const;
   std::string KeyPrefix(std::string_view name) const;
+  // Records that `label` holds the value encoded as `encoded`.
+  static void AddValue(Postings& postings, std::string_view encoded, Label label);
 
   const CollectionId collection_;
   std::map<std::string, Postings, std::less<>> attributes_;

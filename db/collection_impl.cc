@@ -519,7 +519,7 @@ absl::StatusOr<LabelSet> CollectionImpl::ScanResidual(const FilterCandidates& ca
     labels.clear();
     return absl::OkStatus();
   };
-  for (uint64_t label : candidates.labels) {
+  for (uint64_t label : candidates.labels()) {
     labels.push_back(label);
     if (labels.size() == kScanBatch) EMBER_RETURN_IF_ERROR(check_batch());
   }
@@ -531,19 +531,24 @@ absl::StatusOr<std::vector<index::Neighbor>> CollectionImpl::FindNeighbors(
     const SearchRequest& request, const CollectionRecord& record, SearchPlan& plan) const {
   const bool filtered = request.filter.op() != Filter::Op::kAll;
   const int64_t total = static_cast<int64_t>(ids_by_label_.size());
-  LabelSet matches;
+  // The matches are used where they lie (the attribute index's own set, for a one-value filter)
+  // rather than copied: `candidates` holds or points to them until the search is done.
+  FilterCandidates candidates;
+  LabelSet scanned;
+  const LabelSet* matches = &all_labels_;
   plan.estimated_candidates = plan.matching_documents = total;
   if (filtered) {
-    FilterCandidates candidates = SelectCandidates(request.filter, attribute_index_, all_labels_);
-    plan.estimated_candidates = static_cast<int64_t>(candidates.labels.cardinality());
+    candidates = SelectCandidates(request.filter, attribute_index_, all_labels_);
+    plan.estimated_candidates = static_cast<int64_t>(candidates.labels().cardinality());
     plan.unindexed_attributes.assign(candidates.unindexed_attributes.begin(),
                                      candidates.unindexed_attributes.end());
     if (candidates.residual.op() == Filter::Op::kAll) {
-      matches = std::move(candidates.labels);
+      matches = &candidates.labels();
     } else {
-      EMBER_ASSIGN_OR_RETURN(matches, ScanResidual(candidates, plan));
+      EMBER_ASSIGN_OR_RETURN(scanned, ScanResidual(candidates, plan));
+      matches = &scanned;
     }
-    plan.matching_documents = static_cast<int64_t>(matches.cardinality());
+    plan.matching_documents = static_cast<int64_t>(matches->cardinality());
   }
   const PlannedSearch planned = PlanSearch({.matching = plan.matching_documents,
                                             .total = total,
@@ -557,11 +562,10 @@ absl::StatusOr<std::vector<index::Neighbor>> CollectionImpl::FindNeighbors(
   plan.ef_search = planned.ef_search;
   plan.nprobe = planned.nprobe;
 
-  const LabelSet& scope = filtered ? matches : all_labels_;
+  const LabelSet& scope = *matches;
   const auto score_exactly = [&]() -> absl::StatusOr<std::vector<index::Neighbor>> {
     std::vector<Label> labels;
-    labels.reserve(scope.cardinality());
-    for (uint64_t label : scope) labels.push_back(static_cast<Label>(label));
+    scope.AppendTo(&labels);
     plan.exact_scored += static_cast<int64_t>(labels.size());
     return index_->SearchExact(request.vector, request.k, labels);
   };
@@ -574,7 +578,7 @@ absl::StatusOr<std::vector<index::Neighbor>> CollectionImpl::FindNeighbors(
     case SearchStrategy::kIndex:
       break;
   }
-  const LabelSetFilter label_filter(matches);
+  const LabelSetFilter label_filter(scope);
   EMBER_ASSIGN_OR_RETURN(
       std::vector<index::Neighbor> neighbors,
       index_->Search(request.vector, {.k = request.k,

@@ -1,29 +1,41 @@
 // Which documents a filter selects, answered from the attribute index wherever it can be:
-// conditions on indexed attributes become bitmap unions, intersections and differences; the rest is
-// left as a residual filter that must be checked against each candidate's stored attributes.
+// conditions on indexed attributes become bitmap unions, intersections and differences, or lookups
+// of a few documents' values in the value columns; the rest is left as a residual filter that must
+// be checked against each candidate's stored attributes.
 #ifndef EMBER_DB_FILTER_CANDIDATES_H_
 #define EMBER_DB_FILTER_CANDIDATES_H_
 
+#include <cstdint>
 #include <set>
 #include <string>
 
 #include "db/attribute_index.h"
+#include "db/label_set.h"
 #include "ember/filter.h"
 
 namespace ember::db {
 
 struct FilterCandidates {
-  /// Every document the filter matches; exactly those when `residual` is All.
-  LabelSet labels;
-  /// What the attribute index could not answer: documents in `labels` match the filter exactly when
-  /// they also match `residual`.
+  /// Every document the filter matches; exactly those when `residual` is All. Either a set
+  /// computed for this filter (`owned`) or, when the filter is a single value's condition or
+  /// matches everything, the attribute index's or `all_labels`' own set, used where it lies
+  /// (`borrowed`: valid until the index or `all_labels` changes).
+  const LabelSet& labels() const { return borrowed != nullptr ? *borrowed : owned; }
+  LabelSet owned;
+  const LabelSet* borrowed = nullptr;
+  /// What the attribute index could not answer: documents in labels() match the filter exactly
+  /// when they also match `residual`.
   Filter residual;
   /// The attributes `residual` reads (undeclared or unindexed ones), for explaining the plan.
   std::set<std::string> unindexed_attributes;
+  /// Documents whose value was looked up in a value column (ValueColumn) to check a condition,
+  /// rather than the condition's value sets being combined.
+  int64_t column_lookups = 0;
 };
 
 // `all_labels` is every stored document. The filter must have passed CheckFilterTypes against the
-// collection's declared types. Thread-compatible (reads `index`).
+// collection's declared types. Thread-compatible (reads `index` and `all_labels`, which must not
+// change while the result is in use when it borrows from them).
 FilterCandidates SelectCandidates(const Filter& filter, const AttributeIndex& index,
                                   const LabelSet& all_labels);
 

@@ -155,13 +155,13 @@ TEST(FilterCandidatesTest, AgreesWithDirectEvaluationOnRandomFilters) {
     for (const AttributeIndex* which : {&index, &reloaded}) {
       const FilterCandidates candidates = SelectCandidates(filter, *which, all_labels);
       std::vector<uint64_t> selected;
-      for (uint64_t label : candidates.labels) {
+      for (uint64_t label : candidates.labels()) {
         if (Matches(candidates.residual, documents[label])) selected.push_back(label);
       }
       ASSERT_EQ(selected, expected) << filter.ToString();
       if (candidates.residual.op() == Filter::Op::kAll) {
         EXPECT_TRUE(candidates.unindexed_attributes.empty());
-        ASSERT_EQ(Sorted(candidates.labels), expected) << filter.ToString();
+        ASSERT_EQ(Sorted(candidates.labels()), expected) << filter.ToString();
       } else {
         ++with_residual;
         EXPECT_FALSE(candidates.unindexed_attributes.empty()) << filter.ToString();
@@ -179,8 +179,8 @@ TEST(FilterCandidatesTest, EmptyListIsPresentAfterReload) {
   for (const std::string& key : index.EntryKeys(5, empty_tags)) ASSERT_TRUE(index.Load(key).ok());
   LabelSet all;
   all.add(uint64_t{5});
-  EXPECT_EQ(SelectCandidates(Filter::IsNotNull("tags"), index, all).labels.cardinality(), 1u);
-  EXPECT_EQ(SelectCandidates(Filter::IsNull("tags"), index, all).labels.cardinality(), 0u);
+  EXPECT_EQ(SelectCandidates(Filter::IsNotNull("tags"), index, all).labels().cardinality(), 1u);
+  EXPECT_EQ(SelectCandidates(Filter::IsNull("tags"), index, all).labels().cardinality(), 0u);
 }
 
 TEST(FilterCandidatesTest, RejectsKeysOfOtherCollections) {
