@@ -49,12 +49,28 @@ std::optional<std::string> EncodeAttributeValue(AttributeType type, const Value&
 }
 
 int64_t ValueColumn::MemoryBytes() const {
-  int64_t bytes = static_cast<int64_t>(pages_.capacity() * sizeof(pages_[0]) +
+  int64_t bytes = static_cast<int64_t>(pages_.capacity() * sizeof(Page) +
                                        free_slots_.capacity() * sizeof(uint32_t));
-  for (const auto& page : pages_) {
-    if (page != nullptr) bytes += sizeof(Page);
+  for (const Page& page : pages_) {
+    if (page.data != nullptr) bytes += static_cast<int64_t>(kPageLabels) * width_;
   }
   return bytes;
+}
+
+void ValueColumn::WriteSlot(uint8_t* data, uint64_t i, uint32_t slot, int width) {
+  switch (width) {
+    case 1:
+      data[i] = static_cast<uint8_t>(slot);
+      break;
+    case 2: {
+      const uint16_t narrow = static_cast<uint16_t>(slot);
+      std::memcpy(data + 2 * i, &narrow, sizeof(narrow));
+      break;
+    }
+    default:
+      std::memcpy(data + 4 * i, &slot, sizeof(slot));
+      break;
+  }
 }
 
 void ValueColumn::Set(uint64_t label, uint32_t slot) {
@@ -67,15 +83,16 @@ void ValueColumn::Set(uint64_t label, uint32_t slot) {
     if (slot == 0) return;
     pages_.resize(page_index + 1);
   }
-  std::unique_ptr<Page>& page = pages_[page_index];
-  if (page == nullptr) {
+  Page& page = pages_[page_index];
+  if (page.data == nullptr) {
     if (slot == 0) return;
-    page = std::make_unique<Page>();
+    page.data = std::make_unique<uint8_t[]>(kPageLabels * width_);  // zeroed
   }
-  uint32_t& entry = page->slots[label & kPageMask];
-  page->used += static_cast<uint32_t>(slot != 0) - static_cast<uint32_t>(entry != 0);
-  entry = slot;
-  if (page->used == 0) page.reset();
+  const uint64_t i = label & kPageMask;
+  const uint32_t old = ReadSlot(page.data.get(), i, width_);
+  page.used += static_cast<uint32_t>(slot != 0) - static_cast<uint32_t>(old != 0);
+  WriteSlot(page.data.get(), i, slot, width_);
+  if (page.used == 0) page.data.reset();
 }
 
 uint32_t ValueColumn::AllocateSlot() {
@@ -84,7 +101,22 @@ uint32_t ValueColumn::AllocateSlot() {
     free_slots_.pop_back();
     return slot;
   }
-  return next_slot_++;
+  const uint32_t slot = next_slot_++;
+  if (width_ == 1 && slot > UINT8_MAX) Widen(2);
+  if (width_ == 2 && slot > UINT16_MAX) Widen(4);
+  return slot;
+}
+
+void ValueColumn::Widen(int width) {
+  for (Page& page : pages_) {
+    if (page.data == nullptr) continue;
+    auto wider = std::make_unique<uint8_t[]>(kPageLabels * width);
+    for (uint64_t i = 0; i < kPageLabels; ++i) {
+      WriteSlot(wider.get(), i, ReadSlot(page.data.get(), i, width_), width);
+    }
+    page.data = std::move(wider);
+  }
+  width_ = width;
 }
 
 AttributeIndex::AttributeIndex(CollectionId collection, std::span<const AttributeSpec> schema)

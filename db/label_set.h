@@ -70,21 +70,40 @@ class LabelSet {
   // The set of `labels`, which must be in increasing order (repeats allowed); built in bulk.
   static LabelSet FromSorted(std::span<const uint64_t> labels);
 
-  // Calls fn(uint64_t label) for every label, in increasing order. Reads the bitmap in blocks, far
-  // faster than the iterator below, which suits code that is not hot.
+  // Calls fn(const uint64_t* labels, size_t n) for blocks of at most kBlock labels, in increasing
+  // order. Reads the bitmap in bulk, far faster than the iterator below.
+  static constexpr size_t kBlock = 256;
   template <typename Fn>
-  void ForEach(Fn&& fn) const {
+  void ForEachBlock(Fn&& fn) const {
+    uint64_t labels[kBlock];
     if (!low_.isEmpty()) {
       roaring_uint32_iterator_t it;
       roaring_init_iterator(&low_.roaring, &it);
-      uint32_t block[256];
-      while (uint32_t n = roaring_read_uint32_iterator(&it, block, 256)) {
-        for (uint32_t i = 0; i < n; ++i) fn(static_cast<uint64_t>(block[i]));
+      uint32_t block[kBlock];
+      while (uint32_t n = roaring_read_uint32_iterator(&it, block, kBlock)) {
+        for (uint32_t i = 0; i < n; ++i) labels[i] = block[i];
+        fn(static_cast<const uint64_t*>(labels), static_cast<size_t>(n));
       }
     }
     if (!high_.isEmpty()) {
-      for (uint64_t label : high_) fn(label);
+      size_t n = 0;
+      for (uint64_t label : high_) {
+        labels[n++] = label;
+        if (n == kBlock) {
+          fn(static_cast<const uint64_t*>(labels), n);
+          n = 0;
+        }
+      }
+      if (n > 0) fn(static_cast<const uint64_t*>(labels), n);
     }
+  }
+
+  // Calls fn(uint64_t label) for every label, in increasing order, read in blocks.
+  template <typename Fn>
+  void ForEach(Fn&& fn) const {
+    ForEachBlock([&fn](const uint64_t* labels, size_t n) {
+      for (size_t i = 0; i < n; ++i) fn(labels[i]);
+    });
   }
 
   // Appends every label, in increasing order, to `out`.
