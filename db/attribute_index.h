@@ -64,6 +64,20 @@ class ValueColumn {
   }
   // One more than any slot a label holds: the size of a table indexed by slot.
   uint32_t slot_limit() const { return next_slot_; }
+  // Writes to `out`, in order, the labels of labels[0, n) whose slot `accepts` (a table of
+  // slot_limit() entries) marks non-zero, and returns how many. `out` may be `labels`. Every label
+  // is written and the count advanced by the verdict, without a branch to mispredict, so that the
+  // look-ups of neighbouring labels overlap.
+  size_t Select(const uint64_t* labels, size_t n, const uint8_t* accepts, uint64_t* out) const {
+    switch (width_) {
+      case 1:
+        return SelectAs<uint8_t>(labels, n, accepts, out);
+      case 2:
+        return SelectAs<uint16_t>(labels, n, accepts, out);
+      default:
+        return SelectAs<uint32_t>(labels, n, accepts, out);
+    }
+  }
   int64_t MemoryBytes() const;
 
  private:
@@ -96,6 +110,22 @@ class ValueColumn {
     }
   }
   static void WriteSlot(uint8_t* data, uint64_t i, uint32_t slot, int width);
+  template <typename Slot>
+  size_t SelectAs(const uint64_t* labels, size_t n, const uint8_t* accepts, uint64_t* out) const {
+    const Page* pages = pages_.data();
+    const uint64_t page_count = pages_.size();
+    size_t count = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const uint64_t label = labels[i];
+      const uint64_t page = label >> kPageBits;
+      Slot slot = 0;
+      const uint8_t* data = page < page_count ? pages[page].data.get() : nullptr;
+      if (data != nullptr) std::memcpy(&slot, data + sizeof(Slot) * (label & kPageMask), sizeof(Slot));
+      out[count] = label;
+      count += accepts[slot] != 0;
+    }
+    return count;
+  }
   void Set(uint64_t label, uint32_t slot);
   uint32_t AllocateSlot();
   void FreeSlot(uint32_t slot) { free_slots_.push_back(slot); }

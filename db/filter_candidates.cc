@@ -119,8 +119,6 @@ struct ValueParts {
 struct ColumnCheck {
   const ValueColumn* column = nullptr;
   absl::InlinedVector<uint8_t, 128> accepts;
-
-  bool Matches(uint64_t label) const { return accepts[column->SlotOf(label)] != 0; }
 };
 
 // Relative costs, in units of one label handled by a bitmap operation. A value column look-up is a
@@ -350,31 +348,16 @@ class CandidateSelector {
     return LabelSet::FromSorted(kept);
   }
 
-  // Appends to `kept` the `labels` (at most LabelSet::kBlock) that pass every check. Every label
-  // is written and the count advanced by the verdict: there is no branch to mispredict, so the
-  // look-ups of neighbouring labels (cache misses, for a large column) overlap.
+  // Appends to `kept` the `labels` (at most LabelSet::kBlock) that pass every check.
   static void Keep(const uint64_t* labels, size_t n, std::span<const ColumnCheck> checks,
                    std::vector<uint64_t>& kept) {
     uint64_t passed[LabelSet::kBlock];
-    size_t count = 0;
-    if (checks.size() == 1) {
-      const ValueColumn& column = *checks[0].column;
-      const uint8_t* accepts = checks[0].accepts.data();
-      for (size_t i = 0; i < n; ++i) {
-        passed[count] = labels[i];
-        count += accepts[column.SlotOf(labels[i])];
-      }
-    } else {
-      for (size_t i = 0; i < n; ++i) {
-        uint8_t pass = 1;
-        for (const ColumnCheck& check : checks) {
-          pass &= check.accepts.data()[check.column->SlotOf(labels[i])];
-        }
-        passed[count] = labels[i];
-        count += pass;
-      }
+    const uint64_t* in = labels;
+    for (const ColumnCheck& check : checks) {
+      n = check.column->Select(in, n, check.accepts.data(), passed);
+      in = passed;
     }
-    kept.insert(kept.end(), passed, passed + count);
+    kept.insert(kept.end(), in, in + n);
   }
 
   // A check of `condition` on n documents by its attribute's value column, when that costs less
