@@ -48,11 +48,17 @@ std::optional<std::string> EncodeAttributeValue(AttributeType type, const Value&
   return std::nullopt;
 }
 
+const uint8_t* ValueColumn::ZeroPage() {
+  alignas(64) static const uint8_t zeros[kPageLabels * sizeof(uint32_t)] = {};
+  return zeros;
+}
+
 int64_t ValueColumn::MemoryBytes() const {
-  int64_t bytes = static_cast<int64_t>(pages_.capacity() * sizeof(Page) +
-                                       free_slots_.capacity() * sizeof(uint32_t));
-  for (const Page& page : pages_) {
-    if (page.data != nullptr) bytes += static_cast<int64_t>(kPageLabels) * width_;
+  int64_t bytes = static_cast<int64_t>(
+      directory_.capacity() * sizeof(directory_[0]) + pages_.capacity() * sizeof(pages_[0]) +
+      used_.capacity() * sizeof(uint32_t) + free_slots_.capacity() * sizeof(uint32_t));
+  for (const auto& page : pages_) {
+    if (page != nullptr) bytes += static_cast<int64_t>(kPageLabels) * width_;
   }
   return bytes;
 }
@@ -82,17 +88,23 @@ void ValueColumn::Set(uint64_t label, uint32_t slot) {
   if (page_index >= pages_.size()) {
     if (slot == 0) return;
     pages_.resize(page_index + 1);
+    used_.resize(page_index + 1);
+    directory_.resize(page_index + 2, ZeroPage());
   }
-  Page& page = pages_[page_index];
-  if (page.data == nullptr) {
+  std::unique_ptr<uint8_t[]>& page = pages_[page_index];
+  if (page == nullptr) {
     if (slot == 0) return;
-    page.data = std::make_unique<uint8_t[]>(kPageLabels * width_);  // zeroed
+    page = std::make_unique<uint8_t[]>(kPageLabels * width_);  // zeroed
+    directory_[page_index] = page.get();
   }
   const uint64_t i = label & kPageMask;
-  const uint32_t old = ReadSlot(page.data.get(), i, width_);
-  page.used += static_cast<uint32_t>(slot != 0) - static_cast<uint32_t>(old != 0);
-  WriteSlot(page.data.get(), i, slot, width_);
-  if (page.used == 0) page.data.reset();
+  const uint32_t old = ReadSlot(page.get(), i, width_);
+  used_[page_index] += static_cast<uint32_t>(slot != 0) - static_cast<uint32_t>(old != 0);
+  WriteSlot(page.get(), i, slot, width_);
+  if (used_[page_index] == 0) {
+    page.reset();
+    directory_[page_index] = ZeroPage();
+  }
 }
 
 uint32_t ValueColumn::AllocateSlot() {
@@ -108,13 +120,14 @@ uint32_t ValueColumn::AllocateSlot() {
 }
 
 void ValueColumn::Widen(int width) {
-  for (Page& page : pages_) {
-    if (page.data == nullptr) continue;
+  for (size_t p = 0; p < pages_.size(); ++p) {
+    if (pages_[p] == nullptr) continue;
     auto wider = std::make_unique<uint8_t[]>(kPageLabels * width);
     for (uint64_t i = 0; i < kPageLabels; ++i) {
-      WriteSlot(wider.get(), i, ReadSlot(page.data.get(), i, width_), width);
+      WriteSlot(wider.get(), i, ReadSlot(pages_[p].get(), i, width_), width);
     }
-    page.data = std::move(wider);
+    pages_[p] = std::move(wider);
+    directory_[p] = pages_[p].get();
   }
   width_ = width;
 }

@@ -8,6 +8,7 @@
 #ifndef EMBER_DB_ATTRIBUTE_INDEX_H_
 #define EMBER_DB_ATTRIBUTE_INDEX_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <map>
@@ -56,19 +57,16 @@ class ValueColumn {
  public:
   // The slot of `label`'s value, or 0.
   uint32_t SlotOf(uint64_t label) const {
-    const uint64_t page = label >> kPageBits;
-    if (page >= pages_.size()) return 0;
-    const uint8_t* data = pages_[page].data.get();
-    if (data == nullptr) return 0;
-    return ReadSlot(data, label & kPageMask, width_);
+    return ReadSlot(PageOf(label), label & kPageMask, width_);
   }
   // One more than any slot a label holds: the size of a table indexed by slot.
   uint32_t slot_limit() const { return next_slot_; }
   // Writes to `out`, in order, the labels of labels[0, n) whose slot `accepts` (a table of
-  // slot_limit() entries) marks non-zero, and returns how many. `out` may be `labels`. Every label
+  // slot_limit() entries of 0 or 1) marks 1, and returns how many. `out` may be `labels`. Every label
   // is written and the count advanced by the verdict, without a branch to mispredict, so that the
   // look-ups of neighbouring labels overlap.
-  size_t Select(const uint64_t* labels, size_t n, const uint8_t* accepts, uint64_t* out) const {
+  template <typename In, typename Out>
+  size_t Select(const In* labels, size_t n, const uint8_t* accepts, Out* out) const {
     switch (width_) {
       case 1:
         return SelectAs<uint8_t>(labels, n, accepts, out);
@@ -88,10 +86,13 @@ class ValueColumn {
   // Labels beyond this (2^40, a thousand billion upserts) are not paged: the column stops being
   // complete and filters use the value sets alone.
   static constexpr uint64_t kMaxPages = uint64_t{1} << 28;
-  struct Page {
-    std::unique_ptr<uint8_t[]> data;  // kPageLabels slots of width_ bytes; null: all 0
-    uint32_t used = 0;                // non-zero slots
-  };
+  // Sixteen kilobytes of zeros: the slots of every label whose page holds no value.
+  static const uint8_t* ZeroPage();
+  // The slots of `label`'s page. Without a branch: pages without values, and labels past the last
+  // page (the directory's final entry), read ZeroPage().
+  const uint8_t* PageOf(uint64_t label) const {
+    return directory_[std::min<uint64_t>(label >> kPageBits, directory_.size() - 1)];
+  }
 
   static uint32_t ReadSlot(const uint8_t* data, uint64_t i, int width) {
     switch (width) {
@@ -110,19 +111,18 @@ class ValueColumn {
     }
   }
   static void WriteSlot(uint8_t* data, uint64_t i, uint32_t slot, int width);
-  template <typename Slot>
-  size_t SelectAs(const uint64_t* labels, size_t n, const uint8_t* accepts, uint64_t* out) const {
-    const Page* pages = pages_.data();
-    const uint64_t page_count = pages_.size();
+  template <typename Slot, typename In, typename Out>
+  size_t SelectAs(const In* labels, size_t n, const uint8_t* accepts, Out* out) const {
+    const uint8_t* const* directory = directory_.data();
+    const uint64_t last = directory_.size() - 1;
     size_t count = 0;
     for (size_t i = 0; i < n; ++i) {
-      const uint64_t label = labels[i];
-      const uint64_t page = label >> kPageBits;
-      Slot slot = 0;
-      const uint8_t* data = page < page_count ? pages[page].data.get() : nullptr;
-      if (data != nullptr) std::memcpy(&slot, data + sizeof(Slot) * (label & kPageMask), sizeof(Slot));
-      out[count] = label;
-      count += accepts[slot] != 0;
+      const uint64_t label = static_cast<uint64_t>(labels[i]);
+      const uint8_t* page = directory[std::min<uint64_t>(label >> kPageBits, last)];
+      Slot slot;
+      std::memcpy(&slot, page + sizeof(Slot) * (label & kPageMask), sizeof(Slot));
+      out[count] = static_cast<Out>(label);
+      count += accepts[slot];
     }
     return count;
   }
@@ -132,7 +132,11 @@ class ValueColumn {
   // Rewrites every page with slots of `width` bytes.
   void Widen(int width);
 
-  std::vector<Page> pages_;
+  // directory_[p]: page p's slots (pages_[p]), or ZeroPage() while none of its labels holds a
+  // value; one entry more than pages_, always ZeroPage().
+  std::vector<const uint8_t*> directory_ = {ZeroPage()};
+  std::vector<std::unique_ptr<uint8_t[]>> pages_;  // kPageLabels slots of width_ bytes each
+  std::vector<uint32_t> used_;                     // non-zero slots per page
   int width_ = 1;
   uint32_t next_slot_ = 1;
   std::vector<uint32_t> free_slots_;

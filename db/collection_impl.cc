@@ -531,24 +531,27 @@ absl::StatusOr<std::vector<index::Neighbor>> CollectionImpl::FindNeighbors(
     const SearchRequest& request, const CollectionRecord& record, SearchPlan& plan) const {
   const bool filtered = request.filter.op() != Filter::Op::kAll;
   const int64_t total = static_cast<int64_t>(ids_by_label_.size());
-  // The matches are used where they lie (the attribute index's own set, for a one-value filter)
-  // rather than copied: `candidates` holds or points to them until the search is done.
+  // The matches are used where they lie rather than copied (the attribute index's own set, for a
+  // one-value filter; the list value-column checks kept, which becomes a set only if a traversal
+  // needs one): `candidates` holds or points to them until the search is done.
   FilterCandidates candidates;
   LabelSet scanned;
   const LabelSet* matches = &all_labels_;
+  const std::vector<Label>* listed = nullptr;
   plan.estimated_candidates = plan.matching_documents = total;
   if (filtered) {
     candidates = SelectCandidates(request.filter, attribute_index_, all_labels_);
-    plan.estimated_candidates = static_cast<int64_t>(candidates.labels().cardinality());
+    plan.estimated_candidates = candidates.count();
     plan.unindexed_attributes.assign(candidates.unindexed_attributes.begin(),
                                      candidates.unindexed_attributes.end());
-    if (candidates.residual.op() == Filter::Op::kAll) {
-      matches = &candidates.labels();
-    } else {
+    if (candidates.residual.op() != Filter::Op::kAll) {
       EMBER_ASSIGN_OR_RETURN(scanned, ScanResidual(candidates, plan));
       matches = &scanned;
+    } else if ((listed = candidates.list()) == nullptr) {
+      matches = &candidates.labels();
     }
-    plan.matching_documents = static_cast<int64_t>(matches->cardinality());
+    plan.matching_documents = listed != nullptr ? static_cast<int64_t>(listed->size())
+                                                : static_cast<int64_t>(matches->cardinality());
   }
   const PlannedSearch planned = PlanSearch({.matching = plan.matching_documents,
                                             .total = total,
@@ -562,12 +565,12 @@ absl::StatusOr<std::vector<index::Neighbor>> CollectionImpl::FindNeighbors(
   plan.ef_search = planned.ef_search;
   plan.nprobe = planned.nprobe;
 
-  const LabelSet& scope = *matches;
   const auto score_exactly = [&]() -> absl::StatusOr<std::vector<index::Neighbor>> {
     std::vector<Label> labels;
-    scope.AppendTo(&labels);
-    plan.exact_scored += static_cast<int64_t>(labels.size());
-    return index_->SearchExact(request.vector, request.k, labels);
+    if (listed == nullptr) matches->AppendTo(&labels);
+    const std::vector<Label>& scored = listed != nullptr ? *listed : labels;
+    plan.exact_scored += static_cast<int64_t>(scored.size());
+    return index_->SearchExact(request.vector, request.k, scored);
   };
   switch (planned.strategy) {
     case SearchStrategy::kEmpty:
@@ -578,7 +581,9 @@ absl::StatusOr<std::vector<index::Neighbor>> CollectionImpl::FindNeighbors(
     case SearchStrategy::kIndex:
       break;
   }
-  const LabelSetFilter label_filter(scope);
+  // A traversal tests membership: it needs the set.
+  if (listed != nullptr) matches = &candidates.labels();
+  const LabelSetFilter label_filter(*matches);
   EMBER_ASSIGN_OR_RETURN(
       std::vector<index::Neighbor> neighbors,
       index_->Search(request.vector, {.k = request.k,

@@ -67,7 +67,8 @@ bool IsNonIntegralForInt(AttributeType type, const Literal& literal) {
 }
 
 // A set the selector computed, or one it uses where it lies (the index's own, `all_labels`, or the
-// scope it was given) without copying it.
+// scope it was given) without copying it, or the increasing list of labels value-column checks
+// kept, made a set only when get() is called.
 class SetRef {
  public:
   SetRef() = default;
@@ -80,37 +81,70 @@ class SetRef {
     ref.borrowed_ = &set;
     return ref;
   }
-  const LabelSet& get() const { return borrowed_ != nullptr ? *borrowed_ : owned_; }
+  static SetRef List(std::vector<Label> sorted) {
+    SetRef ref;
+    ref.list_ = std::move(sorted);
+    ref.listed_ = true;
+    return ref;
+  }
+  const LabelSet& get() const {
+    if (borrowed_ != nullptr) return *borrowed_;
+    if (listed_ && !built_) {
+      owned_ = LabelSet::FromSorted(std::span<const Label>(list_));
+      built_ = true;
+    }
+    return owned_;
+  }
   bool borrowed() const { return borrowed_ != nullptr; }
-  LabelSet Take() && { return borrowed_ != nullptr ? *borrowed_ : std::move(owned_); }
+  // Hands the result to `candidates` without building a set of a list.
+  void MoveTo(FilterCandidates& candidates) && {
+    if (borrowed_ != nullptr) {
+      candidates.borrowed = borrowed_;
+    } else if (listed_) {
+      candidates.sorted_list = std::move(list_);
+      candidates.listed = true;
+      if (built_) {
+        candidates.owned = std::move(owned_);
+        candidates.list_in_owned = true;
+      }
+    } else {
+      candidates.owned = std::move(owned_);
+    }
+  }
 
  private:
   const LabelSet* borrowed_ = nullptr;
-  LabelSet owned_;
+  mutable LabelSet owned_;
+  std::vector<Label> list_;
+  bool listed_ = false;
+  mutable bool built_ = false;
 };
 
 using SetList = absl::InlinedVector<const LabelSet*, 8>;
 
 // What a condition selects as the index holds it: the union of some values' sets, or the
-// attribute's presence set (IS NOT NULL, a range open on both sides).
+// attribute's presence set (IS NOT NULL, a range open on both sides). Made by Of(), which notes the
+// sets' sizes once: a roaring bitmap counts its labels container by container on every call.
 struct ValueParts {
   AttributeValues values;
   const LabelSet* present = nullptr;
   // A literal no document holds (or that no value of the attribute's type can equal).
   bool missing = false;
+  // `present` (when set) and the values' sets, with their sizes and the sum of the sizes: the size
+  // of their union when they are disjoint (a scalar's values), a bound of it otherwise.
+  SetList sets;
+  absl::InlinedVector<uint64_t, 8> sizes;
+  uint64_t total = 0;
 
-  SetList Sets() const {
-    SetList sets;
-    if (present != nullptr) sets.push_back(present);
-    for (const AttributeValue* value : values) sets.push_back(&value->labels);
-    return sets;
-  }
-  // The sum of the sets' sizes: the size of their union when they are disjoint (a scalar's
-  // values), a bound of it otherwise.
-  uint64_t Count() const {
-    uint64_t count = present != nullptr ? present->cardinality() : 0;
-    for (const AttributeValue* value : values) count += value->labels.cardinality();
-    return count;
+  static ValueParts Of(AttributeValues values, const LabelSet* present, bool missing = false) {
+    ValueParts parts{.values = std::move(values), .present = present, .missing = missing};
+    if (present != nullptr) parts.sets.push_back(present);
+    for (const AttributeValue* value : parts.values) parts.sets.push_back(&value->labels);
+    for (const LabelSet* set : parts.sets) {
+      parts.sizes.push_back(set->cardinality());
+      parts.total += parts.sizes.back();
+    }
+    return parts;
   }
 };
 
@@ -129,6 +163,10 @@ struct ColumnCheck {
 constexpr uint64_t kLookupCost = 2;
 constexpr uint64_t kSlotsPerUnit = 8;
 constexpr uint64_t kSetOperationCost = 64;
+
+// Labels kept by value-column checks are gathered in a vector reserved for all of them up to this
+// many (the checks may keep every one); beyond, it grows.
+constexpr uint64_t kReserveLimit = 1 << 16;
 
 // Conditions whose matches are a union of value sets (ValueParts).
 bool IsUnionCondition(Op op) {
@@ -210,7 +248,7 @@ class CandidateSelector {
     absl::InlinedVector<Operand, 4> order;
     for (const Filter& operand : operands) {
       Operand entry{.filter = &operand, .parts = UnionParts(operand)};
-      entry.estimate = entry.parts ? std::min(entry.parts->Count(), all) : Estimate(operand);
+      entry.estimate = entry.parts ? std::min(entry.parts->total, all) : Estimate(operand);
       order.push_back(std::move(entry));
     }
     std::stable_sort(order.begin(), order.end(),
@@ -233,7 +271,7 @@ class CandidateSelector {
         }
       }
       if (!checks.empty()) {
-        result = SetRef(Survivors(order[0].parts->Sets(), checks));
+        result = Survivors(*order[0].parts, checks);
         order[0].done = true;
       }
     }
@@ -272,7 +310,7 @@ class CandidateSelector {
       }
       default: {
         const std::optional<ValueParts> parts = UnionParts(filter);
-        return parts ? std::min(parts->Count(), all) : all;
+        return parts ? std::min(parts->total, all) : all;
       }
     }
   }
@@ -280,16 +318,14 @@ class CandidateSelector {
   // The union of `parts`' sets within `scope`: each set intersected with the scope when that
   // touches fewer labels than building the union first.
   LabelSet UnionWithin(const ValueParts& parts, const LabelSet* scope) const {
-    const SetList sets = parts.Sets();
+    const SetList& sets = parts.sets;
     if (scope == nullptr) return LabelSet::Union(sets);
     if (sets.empty()) return LabelSet();
     if (sets.size() == 1) return *sets[0] & *scope;
     const uint64_t n = scope->cardinality();
-    uint64_t per_set = 0, total = 0;
-    for (const LabelSet* set : sets) {
-      per_set += std::min<uint64_t>(set->cardinality(), n) + kSetOperationCost;
-      total += set->cardinality();
-    }
+    const uint64_t total = parts.total;
+    uint64_t per_set = 0;
+    for (uint64_t size : parts.sizes) per_set += std::min(size, n) + kSetOperationCost;
     if (per_set < total + std::min(total, n) + kSetOperationCost) {
       std::vector<LabelSet> pieces;
       pieces.reserve(sets.size());
@@ -305,26 +341,30 @@ class CandidateSelector {
     return result;
   }
 
-  // The documents of `sets` that pass every check. The sets of one condition's values are disjoint
-  // for a scalar attribute; a list's may overlap.
-  LabelSet Survivors(const SetList& sets, std::span<const ColumnCheck> checks) {
-    std::vector<uint64_t> kept;
+  // The documents of `driver`'s sets that pass every check. The sets of one condition's values
+  // are disjoint for a scalar attribute; a list's may overlap.
+  SetRef Survivors(const ValueParts& driver, std::span<const ColumnCheck> checks) {
+    const SetList& sets = driver.sets;
+    const uint64_t total = driver.total;
+    column_lookups_ += static_cast<int64_t>(total);
+    std::vector<Label> kept;
+    kept.reserve(std::min<uint64_t>(total, kReserveLimit) + LabelSet::kBlock);
     absl::InlinedVector<size_t, 8> run_starts;
     bool sorted = true;
     for (const LabelSet* set : sets) {
-      column_lookups_ += static_cast<int64_t>(set->cardinality());
       const size_t start = kept.size();
-      set->ForEachBlock([&](const uint64_t* labels, size_t n) { Keep(labels, n, checks, kept); });
+      set->ForEachBlock([&](const auto* labels, size_t n) { Keep(labels, n, checks, kept); });
       if (start > 0 && start < kept.size() && kept[start - 1] >= kept[start]) sorted = false;
       run_starts.push_back(start);
     }
-    if (sorted) return LabelSet::FromSorted(kept);
+    if (sorted) return SetRef::List(std::move(kept));
     // The sets' labels interleave. A selective filter keeps few, which sort quickly; beyond that,
     // a set per run and their union.
     constexpr size_t kMaxSorted = 16384;
     if (kept.size() <= kMaxSorted) {
       std::sort(kept.begin(), kept.end());
-      return LabelSet::FromSorted(kept);
+      kept.erase(std::unique(kept.begin(), kept.end()), kept.end());
+      return SetRef::List(std::move(kept));
     }
     run_starts.push_back(kept.size());
     std::vector<LabelSet> runs;
@@ -332,32 +372,37 @@ class CandidateSelector {
     SetList pointers;
     for (size_t i = 0; i + 1 < run_starts.size(); ++i) {
       runs.push_back(LabelSet::FromSorted(
-          std::span<const uint64_t>(kept).subspan(run_starts[i], run_starts[i + 1] - run_starts[i])));
+          std::span<const Label>(kept).subspan(run_starts[i], run_starts[i + 1] - run_starts[i])));
       pointers.push_back(&runs.back());
     }
-    return LabelSet::Union(pointers);
+    return SetRef(LabelSet::Union(pointers));
   }
 
   // The documents of `scope` (in increasing order) that pass `check`.
-  LabelSet Survivors(const LabelSet& scope, const ColumnCheck& check) {
-    column_lookups_ += static_cast<int64_t>(scope.cardinality());
-    std::vector<uint64_t> kept;
-    scope.ForEachBlock([&](const uint64_t* labels, size_t n) {
+  SetRef Survivors(const LabelSet& scope, const ColumnCheck& check) {
+    const uint64_t total = scope.cardinality();
+    column_lookups_ += static_cast<int64_t>(total);
+    std::vector<Label> kept;
+    kept.reserve(std::min<uint64_t>(total, kReserveLimit) + LabelSet::kBlock);
+    scope.ForEachBlock([&](const auto* labels, size_t n) {
       Keep(labels, n, std::span<const ColumnCheck>(&check, 1), kept);
     });
-    return LabelSet::FromSorted(kept);
+    return SetRef::List(std::move(kept));
   }
 
   // Appends to `kept` the `labels` (at most LabelSet::kBlock) that pass every check.
-  static void Keep(const uint64_t* labels, size_t n, std::span<const ColumnCheck> checks,
-                   std::vector<uint64_t>& kept) {
-    uint64_t passed[LabelSet::kBlock];
-    const uint64_t* in = labels;
-    for (const ColumnCheck& check : checks) {
-      n = check.column->Select(in, n, check.accepts.data(), passed);
-      in = passed;
+  template <typename Label32or64>
+  static void Keep(const Label32or64* labels, size_t n, std::span<const ColumnCheck> checks,
+                   std::vector<Label>& kept) {
+    // The first check reads the block as given; the others narrow what it passed, in place.
+    const size_t base = kept.size();
+    kept.resize(base + n);
+    Label* passed = kept.data() + base;
+    n = checks[0].column->Select(labels, n, checks[0].accepts.data(), passed);
+    for (size_t i = 1; i < checks.size(); ++i) {
+      n = checks[i].column->Select(passed, n, checks[i].accepts.data(), passed);
     }
-    kept.insert(kept.end(), in, in + n);
+    kept.resize(base + n);
   }
 
   // A check of `condition` on n documents by its attribute's value column, when that costs less
@@ -374,7 +419,7 @@ class CandidateSelector {
       } else if (IsUnionCondition(op)) {
         computed = UnionParts(condition);
       } else if (op == Op::kIsNull) {
-        computed = ValueParts{.present = &index_.Present(condition.attribute())};
+        computed = ValueParts::Of({}, &index_.Present(condition.attribute()));
       }
       if (!computed) return std::nullopt;
       parts = &*computed;
@@ -382,9 +427,7 @@ class CandidateSelector {
     // Set algebra within n documents: an intersection (or difference) per set, each touching at
     // most n labels of it.
     uint64_t set_cost = 0;
-    for (const LabelSet* set : parts->Sets()) {
-      set_cost += std::min<uint64_t>(set->cardinality(), n) + kSetOperationCost;
-    }
+    for (uint64_t size : parts->sizes) set_cost += std::min(size, n) + kSetOperationCost;
     if (op == Op::kNe || op == Op::kNotIn) {
       set_cost += std::min<uint64_t>(index_.Present(condition.attribute()).cardinality(), n);
     }
@@ -415,22 +458,23 @@ class CandidateSelector {
     return LiteralValues(condition, *spec);
   }
   std::optional<ValueParts> LiteralValues(const Filter& condition, const AttributeSpec& spec) const {
-    ValueParts parts;
+    AttributeValues values;
+    bool missing = false;
     for (const Literal& literal : condition.literals()) {
       if (IsNonIntegralForInt(spec.type, literal)) {  // no int equals it
-        parts.missing = true;
+        missing = true;
         continue;
       }
       std::optional<std::string> key = EncodeLiteral(spec.type, literal);
       if (!key) return std::nullopt;
       const AttributeValue* value = index_.Equal(condition.attribute(), *key);
       if (value == nullptr) {
-        parts.missing = true;
+        missing = true;
       } else {
-        parts.values.push_back(value);
+        values.push_back(value);
       }
     }
-    return parts;
+    return ValueParts::Of(std::move(values), nullptr, missing);
   }
 
   // For a condition whose matches are a union of the index's value sets (IsUnionCondition): those
@@ -447,8 +491,8 @@ class CandidateSelector {
     const auto range = [&](std::optional<Bound> low,
                            std::optional<Bound> high) -> std::optional<ValueParts> {
       if (!low || !high) return std::nullopt;
-      if (!low->key && !high->key) return ValueParts{.present = &index_.Present(name)};
-      return ValueParts{.values = index_.Range(name, low->key, high->key)};
+      if (!low->key && !high->key) return ValueParts::Of({}, &index_.Present(name));
+      return ValueParts::Of(index_.Range(name, low->key, high->key), nullptr);
     };
     // On an int attribute, a non-integral d moves to an integer: x > 2.5 and x >= 2.5 both mean x
     // >= 3, x < 2.5 and x <= 2.5 both mean x <= 2.
@@ -467,7 +511,7 @@ class CandidateSelector {
     const auto no_bound = std::optional<Bound>(Bound{});
     switch (condition.op()) {
       case Op::kIsNotNull:
-        return ValueParts{.present = &index_.Present(name)};
+        return ValueParts::Of({}, &index_.Present(name));
       case Op::kLt:
         return range(no_bound, upper(literals[0], false));
       case Op::kLe:
@@ -499,7 +543,7 @@ class CandidateSelector {
     if (scope != nullptr) {
       if (std::optional<ColumnCheck> check =
               CheaperColumnCheck(condition, parts, scope->cardinality())) {
-        return SetRef(Survivors(*scope, *check));
+        return Survivors(*scope, *check);
       }
     }
     switch (op) {
@@ -518,7 +562,7 @@ class CandidateSelector {
         std::optional<ValueParts> values = LiteralValues(condition);
         if (!values) return std::nullopt;
         if (values->missing || values->values.empty()) return SetRef();
-        SetList sets = values->Sets();
+        SetList sets = values->sets;
         std::sort(sets.begin(), sets.end(), [](const LabelSet* a, const LabelSet* b) {
           return a->cardinality() < b->cardinality();
         });
@@ -529,9 +573,8 @@ class CandidateSelector {
       default: {
         if (parts == nullptr) return std::nullopt;
         if (scope == nullptr) {
-          const SetList sets = parts->Sets();
-          if (sets.size() == 1) return SetRef::Borrow(*sets[0]);
-          return SetRef(LabelSet::Union(sets));
+          if (parts->sets.size() == 1) return SetRef::Borrow(*parts->sets[0]);
+          return SetRef(LabelSet::Union(parts->sets));
         }
         return SetRef(UnionWithin(*parts, scope));
       }
@@ -548,22 +591,28 @@ void CollectAttributes(const Filter& filter, std::set<std::string>& out) {
   for (const Filter& operand : filter.operands()) CollectAttributes(operand, out);
 }
 
-void SetLabels(SetRef labels, FilterCandidates& candidates) {
-  if (labels.borrowed()) {
-    candidates.borrowed = &labels.get();
-  } else {
-    candidates.owned = std::move(labels).Take();
+}  // namespace
+
+const LabelSet& FilterCandidates::labels() const {
+  if (borrowed != nullptr) return *borrowed;
+  if (listed && !list_in_owned) {
+    owned = LabelSet::FromSorted(std::span<const Label>(sorted_list));
+    list_in_owned = true;
   }
+  return owned;
 }
 
-}  // namespace
+int64_t FilterCandidates::count() const {
+  if (listed) return static_cast<int64_t>(sorted_list.size());
+  return static_cast<int64_t>(labels().cardinality());
+}
 
 FilterCandidates SelectCandidates(const Filter& filter, const AttributeIndex& index,
                                   const LabelSet& all_labels) {
   CandidateSelector selector(index, all_labels);
   FilterCandidates result;
   if (std::optional<SetRef> exact = selector.Exact(filter)) {
-    SetLabels(*std::move(exact), result);
+    std::move(*exact).MoveTo(result);
     result.column_lookups = selector.column_lookups();
     return result;
   }
@@ -582,10 +631,11 @@ FilterCandidates SelectCandidates(const Filter& filter, const AttributeIndex& in
       labels = std::move(part);
     }
   }
-  SetLabels(labels ? *std::move(labels) : SetRef::Borrow(all_labels), result);
+  (labels ? *std::move(labels) : SetRef::Borrow(all_labels)).MoveTo(result);
   result.residual = Filter::And(std::move(residual));
   result.column_lookups = selector.column_lookups();
   return result;
 }
 
 }  // namespace ember::db
+

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "db/attribute_index.h"
 #include "db/label_set.h"
@@ -15,14 +16,26 @@
 
 namespace ember::db {
 
+// Not thread-safe (labels() may build its set on first use); one per search.
 struct FilterCandidates {
   /// Every document the filter matches; exactly those when `residual` is All. Either a set
-  /// computed for this filter (`owned`) or, when the filter is a single value's condition or
+  /// computed for this filter (`owned`), or, when the filter is a single value's condition or
   /// matches everything, the attribute index's or `all_labels`' own set, used where it lies
-  /// (`borrowed`: valid until the index or `all_labels` changes).
-  const LabelSet& labels() const { return borrowed != nullptr ? *borrowed : owned; }
-  LabelSet owned;
+  /// (`borrowed`: valid until the index or `all_labels` changes), or, when value-column checks
+  /// kept the documents, a set built from `list` on the first call.
+  const LabelSet& labels() const;
+  /// How many documents labels() holds, without building it.
+  int64_t count() const;
+  /// When value-column checks kept the documents: them, in increasing order, which an exact scan
+  /// can use as they are (building a set of them costs more than the scan of a few hundred).
+  /// nullptr otherwise.
+  const std::vector<Label>* list() const { return listed ? &sorted_list : nullptr; }
+
+  mutable LabelSet owned;
   const LabelSet* borrowed = nullptr;
+  std::vector<Label> sorted_list;
+  bool listed = false;
+  mutable bool list_in_owned = false;
   /// What the attribute index could not answer: documents in labels() match the filter exactly
   /// when they also match `residual`.
   Filter residual;

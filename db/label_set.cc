@@ -72,21 +72,25 @@ LabelSet LabelSet::Union(std::span<const LabelSet* const> sets) {
   return result;
 }
 
-LabelSet LabelSet::FromSorted(std::span<const uint64_t> labels) {
+template <typename Int>
+LabelSet LabelSet::FromSortedAs(std::span<const Int> labels) {
   LabelSet result;
-  constexpr size_t kBlock = 256;
-  uint32_t block[kBlock];
+  constexpr size_t kChunk = 256;
+  uint32_t block[kChunk];
   size_t i = 0;
-  while (i < labels.size() && IsLow(labels[i])) {
+  while (i < labels.size() && IsLow(static_cast<uint64_t>(labels[i]))) {
     size_t n = 0;
-    for (; n < kBlock && i < labels.size() && IsLow(labels[i]); ++n, ++i) {
+    for (; n < kChunk && i < labels.size() && IsLow(static_cast<uint64_t>(labels[i])); ++n, ++i) {
       block[n] = static_cast<uint32_t>(labels[i]);
     }
     roaring_bitmap_add_many(&result.low_.roaring, n, block);
   }
-  for (; i < labels.size(); ++i) result.high_.add(labels[i]);
+  for (; i < labels.size(); ++i) result.high_.add(static_cast<uint64_t>(labels[i]));
   return result;
 }
+
+LabelSet LabelSet::FromSorted(std::span<const uint64_t> labels) { return FromSortedAs(labels); }
+LabelSet LabelSet::FromSorted(std::span<const int64_t> labels) { return FromSortedAs(labels); }
 
 LabelSet::const_iterator LabelSet::begin() const {
   const_iterator it;

@@ -67,42 +67,45 @@ class LabelSet {
   // many-way union (whose fixed cost is a bitmap per 2^16 labels) by their sizes.
   static LabelSet Union(std::span<const LabelSet* const> sets);
 
-  // The set of `labels`, which must be in increasing order (repeats allowed); built in bulk.
+  // The set of `labels`, which must be in increasing order (repeats allowed; signed labels must
+  // not be negative); built in bulk.
   static LabelSet FromSorted(std::span<const uint64_t> labels);
+  static LabelSet FromSorted(std::span<const int64_t> labels);
 
-  // Calls fn(const uint64_t* labels, size_t n) for blocks of at most kBlock labels, in increasing
-  // order. Reads the bitmap in bulk, far faster than the iterator below.
+  // Calls fn(labels, n) for blocks of at most kBlock labels, in increasing order: labels is a
+  // const uint32_t* for those below 2^32, then a const uint64_t* for the others, so `fn` is
+  // generic (a lambda taking const auto*). Reads the bitmap in bulk, far faster than the iterator
+  // below.
   static constexpr size_t kBlock = 256;
   template <typename Fn>
   void ForEachBlock(Fn&& fn) const {
-    uint64_t labels[kBlock];
     if (!low_.isEmpty()) {
       roaring_uint32_iterator_t it;
       roaring_init_iterator(&low_.roaring, &it);
       uint32_t block[kBlock];
       while (uint32_t n = roaring_read_uint32_iterator(&it, block, kBlock)) {
-        for (uint32_t i = 0; i < n; ++i) labels[i] = block[i];
-        fn(static_cast<const uint64_t*>(labels), static_cast<size_t>(n));
+        fn(static_cast<const uint32_t*>(block), static_cast<size_t>(n));
       }
     }
     if (!high_.isEmpty()) {
+      uint64_t block[kBlock];
       size_t n = 0;
       for (uint64_t label : high_) {
-        labels[n++] = label;
+        block[n++] = label;
         if (n == kBlock) {
-          fn(static_cast<const uint64_t*>(labels), n);
+          fn(static_cast<const uint64_t*>(block), n);
           n = 0;
         }
       }
-      if (n > 0) fn(static_cast<const uint64_t*>(labels), n);
+      if (n > 0) fn(static_cast<const uint64_t*>(block), n);
     }
   }
 
   // Calls fn(uint64_t label) for every label, in increasing order, read in blocks.
   template <typename Fn>
   void ForEach(Fn&& fn) const {
-    ForEachBlock([&fn](const uint64_t* labels, size_t n) {
-      for (size_t i = 0; i < n; ++i) fn(labels[i]);
+    ForEachBlock([&fn](const auto* labels, size_t n) {
+      for (size_t i = 0; i < n; ++i) fn(static_cast<uint64_t>(labels[i]));
     });
   }
 
@@ -138,6 +141,8 @@ class LabelSet {
 
  private:
   static bool IsLow(uint64_t label) { return label <= UINT32_MAX; }
+  template <typename Int>
+  static LabelSet FromSortedAs(std::span<const Int> labels);
 
   Roaring low_;        // labels < 2^32
   Roaring64Map high_;  // labels >= 2^32 (empty in practice)

@@ -10,6 +10,7 @@
 #ifndef EMBER_INDEX_LABEL_MAP_H_
 #define EMBER_INDEX_LABEL_MAP_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <utility>
@@ -31,19 +32,13 @@ class LabelMap {
       const auto it = others_.find(label);
       return it == others_.end() ? kAbsent : it->second;
     }
-    const uint64_t page = u >> kPageBits;
-    if (page >= pages_.size() || pages_[page].positions == nullptr) return kAbsent;
-    return pages_[page].positions[u & kPageMask];
+    return PageOf(u)[u & kPageMask];
   }
   bool contains(Label label) const { return Find(label) != kAbsent; }
   // Brings the entry of `label` towards the cache ahead of a Find.
   void Prefetch(Label label) const {
     const uint64_t u = static_cast<uint64_t>(label);
-    if (u >= kDenseLimit) return;
-    const uint64_t page = u >> kPageBits;
-    if (page < pages_.size() && pages_[page].positions != nullptr) {
-      __builtin_prefetch(&pages_[page].positions[u & kPageMask]);
-    }
+    if (u < kDenseLimit) __builtin_prefetch(PageOf(u) + (u & kPageMask));
   }
 
   // Maps `label` to `position` (>= 0); returns its previous position, or kAbsent when it is new.
@@ -61,12 +56,20 @@ class LabelMap {
   static constexpr uint64_t kPageSize = uint64_t{1} << kPageBits;
   static constexpr uint64_t kPageMask = kPageSize - 1;
   static constexpr uint64_t kDenseLimit = uint64_t{1} << 32;
-  struct Page {
-    std::unique_ptr<int32_t[]> positions;  // kPageSize entries, kAbsent where not held
-    uint32_t used = 0;
-  };
+  // kPageSize entries of kAbsent: the page of every label below kDenseLimit whose page holds
+  // none.
+  static const int32_t* AbsentPage();
+  // Without a branch: pages holding no label, and labels past the last page (the directory's
+  // final entry), read AbsentPage().
+  const int32_t* PageOf(uint64_t u) const {
+    return directory_[std::min<uint64_t>(u >> kPageBits, directory_.size() - 1)];
+  }
 
-  std::vector<Page> pages_;
+  // directory_[p]: page p's positions (pages_[p]), or AbsentPage() while it holds no label; one
+  // entry more than pages_, always AbsentPage().
+  std::vector<const int32_t*> directory_ = {AbsentPage()};
+  std::vector<std::unique_ptr<int32_t[]>> pages_;
+  std::vector<uint32_t> used_;  // labels held per page
   absl::flat_hash_map<Label, int32_t> others_;
   size_t size_ = 0;
 };

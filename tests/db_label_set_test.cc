@@ -21,7 +21,7 @@ std::vector<uint64_t> Iterated(const LabelSet& set) {
 
 std::vector<uint64_t> Blocks(const LabelSet& set) {
   std::vector<uint64_t> labels;
-  set.ForEachBlock([&](const uint64_t* block, size_t n) {
+  set.ForEachBlock([&](const auto* block, size_t n) {
     EXPECT_GT(n, 0u);
     EXPECT_LE(n, LabelSet::kBlock);
     labels.insert(labels.end(), block, block + n);
