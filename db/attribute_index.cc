@@ -135,16 +135,21 @@ void ValueColumn::Widen(int width) {
 AttributeIndex::AttributeIndex(CollectionId collection, std::span<const AttributeSpec> schema)
     : collection_(collection) {
   for (const AttributeSpec& spec : schema) {
-    if (spec.indexed) attributes_[spec.name].spec = spec;
+    if (spec.indexed) attributes_[spec.name].spec_ = spec;
   }
 }
 
-const AttributeSpec* AttributeIndex::Find(std::string_view name) const {
+const AttributeIndex::Attribute* AttributeIndex::Get(std::string_view name) const {
   const auto it = attributes_.find(name);
-  return it == attributes_.end() ? nullptr : &it->second.spec;
+  return it == attributes_.end() ? nullptr : &it->second;
 }
 
-std::vector<std::string> AttributeIndex::EncodedValues(const Postings& postings,
+const AttributeSpec* AttributeIndex::Find(std::string_view name) const {
+  const Attribute* attribute = Get(name);
+  return attribute == nullptr ? nullptr : &attribute->spec();
+}
+
+std::vector<std::string> AttributeIndex::EncodedValues(const Attribute& attribute,
                                                        const Value& value) const {
   std::vector<std::string> encoded;
   if (const auto* list = std::get_if<std::vector<std::string>>(&value)) {
@@ -153,7 +158,7 @@ std::vector<std::string> AttributeIndex::EncodedValues(const Postings& postings,
     }
     std::sort(encoded.begin(), encoded.end());
     encoded.erase(std::unique(encoded.begin(), encoded.end()), encoded.end());
-  } else if (std::optional<std::string> scalar = EncodeAttributeValue(postings.spec.type, value)) {
+  } else if (std::optional<std::string> scalar = EncodeAttributeValue(attribute.spec_.type, value)) {
     encoded.push_back(*std::move(scalar));
   }
   return encoded;
@@ -168,14 +173,14 @@ std::string AttributeIndex::KeyPrefix(std::string_view name) const {
 std::vector<std::string> AttributeIndex::EntryKeys(Label label,
                                                    const Attributes& attributes) const {
   std::vector<std::string> keys;
-  for (const auto& [name, postings] : attributes_) {
+  for (const auto& [name, attribute] : attributes_) {
     const auto it = attributes.find(name);
     if (it == attributes.end() || std::holds_alternative<std::monostate>(it->second)) continue;
-    std::vector<std::string> values = EncodedValues(postings, it->second);
+    std::vector<std::string> values = EncodedValues(attribute, it->second);
     // An empty list is present (not null) yet has no value: an entry with an empty value records
     // it. A scalar always has a value (documents are validated against the declared type).
     if (values.empty()) {
-      if (postings.spec.type != AttributeType::kStringList) continue;
+      if (attribute.spec_.type != AttributeType::kStringList) continue;
       values.emplace_back();
     }
     for (const std::string& encoded : values) {
@@ -188,53 +193,54 @@ std::vector<std::string> AttributeIndex::EntryKeys(Label label,
   return keys;
 }
 
-void AttributeIndex::AddValue(Postings& postings, std::string_view encoded, Label label) {
-  const bool scalar = postings.spec.type != AttributeType::kStringList;
-  const absl::string_view key(encoded.data(), encoded.size());
-  const auto found = postings.by_hash.find(key);
+void AttributeIndex::AddValue(Attribute& attribute, std::string_view encoded, Label label) {
+  const bool scalar = attribute.spec_.type != AttributeType::kStringList;
+  // Encodings come from EncodeAttributeValue, or from Load, which checks them.
+  std::string key = *attribute.HashKey(encoded);
+  const auto found = attribute.by_hash_.find(key);
   AttributeValue* value;
-  if (found != postings.by_hash.end()) {
+  if (found != attribute.by_hash_.end()) {
     value = found->second;
   } else {
-    value = &postings.by_value.emplace(std::string(encoded), AttributeValue()).first->second;
-    postings.by_hash.emplace(key, value);
-    if (scalar) value->slot = postings.column.AllocateSlot();
+    value = &attribute.by_value_.emplace(std::string(encoded), AttributeValue()).first->second;
+    attribute.by_hash_.emplace(std::move(key), value);
+    if (scalar) value->slot = attribute.column_.AllocateSlot();
   }
   value->labels.add(static_cast<uint64_t>(label));
-  if (scalar) postings.column.Set(static_cast<uint64_t>(label), value->slot);
+  if (scalar) attribute.column_.Set(static_cast<uint64_t>(label), value->slot);
 }
 
 void AttributeIndex::Add(Label label, const Attributes& attributes) {
-  for (auto& [name, postings] : attributes_) {
+  for (auto& [name, attribute] : attributes_) {
     const auto it = attributes.find(name);
     if (it == attributes.end() || std::holds_alternative<std::monostate>(it->second)) continue;
-    const std::vector<std::string> values = EncodedValues(postings, it->second);
+    const std::vector<std::string> values = EncodedValues(attribute, it->second);
     // A scalar is present exactly when it has a value (documents are validated against the
     // declared type, so a value always encodes), which is what lets the value column answer IS
     // NULL; an empty list is present without a value.
-    if (values.empty() && postings.spec.type != AttributeType::kStringList) continue;
-    postings.present.add(static_cast<uint64_t>(label));
-    for (const std::string& encoded : values) AddValue(postings, encoded, label);
+    if (values.empty() && attribute.spec_.type != AttributeType::kStringList) continue;
+    attribute.present_.add(static_cast<uint64_t>(label));
+    for (const std::string& encoded : values) AddValue(attribute, encoded, label);
   }
 }
 
 void AttributeIndex::Remove(Label label, const Attributes& attributes) {
-  for (auto& [name, postings] : attributes_) {
+  for (auto& [name, attribute] : attributes_) {
     const auto it = attributes.find(name);
     if (it == attributes.end()) continue;
-    for (const std::string& encoded : EncodedValues(postings, it->second)) {
-      const auto value = postings.by_value.find(encoded);
-      if (value == postings.by_value.end()) continue;
+    for (const std::string& encoded : EncodedValues(attribute, it->second)) {
+      const auto value = attribute.by_value_.find(encoded);
+      if (value == attribute.by_value_.end()) continue;
       value->second.labels.remove(static_cast<uint64_t>(label));
       if (value->second.labels.isEmpty()) {
-        if (value->second.slot != 0) postings.column.FreeSlot(value->second.slot);
-        postings.by_hash.erase(absl::string_view(value->first));
-        postings.by_value.erase(value);
+        if (value->second.slot != 0) attribute.column_.FreeSlot(value->second.slot);
+        attribute.by_hash_.erase(*attribute.HashKey(value->first));
+        attribute.by_value_.erase(value);
       }
     }
-    postings.present.remove(static_cast<uint64_t>(label));
-    if (postings.spec.type != AttributeType::kStringList) {
-      postings.column.Set(static_cast<uint64_t>(label), 0);
+    attribute.present_.remove(static_cast<uint64_t>(label));
+    if (attribute.spec_.type != AttributeType::kStringList) {
+      attribute.column_.Set(static_cast<uint64_t>(label), 0);
     }
   }
 }
@@ -256,15 +262,18 @@ absl::Status AttributeIndex::Load(std::string_view key) {
   if (it == attributes_.end())
     return absl::DataLossError("attribute index entry of an unknown attribute");
   rest.remove_suffix(sizeof(uint64_t));
-  Postings& postings = it->second;
+  Attribute& attribute = it->second;
+  if (!rest.empty() && !attribute.HashKey(rest)) {
+    return absl::DataLossError("corrupt string value in an attribute index entry");
+  }
   if (!rest.empty()) {
-    AddValue(postings, rest, static_cast<Label>(label));
-  } else if (postings.spec.type != AttributeType::kStringList) {
+    AddValue(attribute, rest, static_cast<Label>(label));
+  } else if (attribute.spec_.type != AttributeType::kStringList) {
     // A scalar present without a value: EntryKeys never writes one, but should a store hold it,
     // the column would disagree with the presence set.
-    postings.column.complete_ = false;
+    attribute.column_.complete_ = false;
   }
-  postings.present.add(label);
+  attribute.present_.add(label);
   return absl::OkStatus();
 }
 
@@ -277,45 +286,63 @@ const LabelSet& EmptyLabelSet() {
 
 }  // namespace
 
-const AttributeValue* AttributeIndex::Equal(std::string_view name,
-                                            std::string_view encoded) const {
-  const auto it = attributes_.find(name);
-  if (it == attributes_.end()) return nullptr;
-  const auto value = it->second.by_hash.find(absl::string_view(encoded.data(), encoded.size()));
-  return value == it->second.by_hash.end() ? nullptr : value->second;
+std::optional<std::string> AttributeIndex::Attribute::HashKey(std::string_view encoded) const {
+  if (!strings()) return std::string(encoded);
+  std::string value;
+  if (!storage::ConsumeOrderedString(&encoded, &value) || !encoded.empty()) return std::nullopt;
+  return value;
 }
 
-AttributeValues AttributeIndex::Range(std::string_view name, const std::optional<std::string>& low,
-                                      const std::optional<std::string>& high) const {
+const AttributeValue* AttributeIndex::Attribute::Equal(std::string_view encoded) const {
+  const std::optional<std::string> key = HashKey(encoded);
+  if (!key) return nullptr;  // no string encodes to it
+  const auto value = by_hash_.find(*key);
+  return value == by_hash_.end() ? nullptr : value->second;
+}
+
+const AttributeValue* AttributeIndex::Attribute::EqualString(std::string_view value) const {
+  if (!strings()) return nullptr;
+  const auto found = by_hash_.find(absl::string_view(value.data(), value.size()));
+  return found == by_hash_.end() ? nullptr : found->second;
+}
+
+AttributeValues AttributeIndex::Attribute::Range(const std::optional<std::string>& low,
+                                                 const std::optional<std::string>& high) const {
   AttributeValues values;
-  const auto it = attributes_.find(name);
-  if (it == attributes_.end() || (low && high && *low >= *high)) return values;
-  const auto& by_value = it->second.by_value;
-  const auto begin = low ? by_value.lower_bound(*low) : by_value.begin();
-  const auto end = high ? by_value.lower_bound(*high) : by_value.end();
+  if (low && high && *low >= *high) return values;
+  const auto begin = low ? by_value_.lower_bound(*low) : by_value_.begin();
+  const auto end = high ? by_value_.lower_bound(*high) : by_value_.end();
   for (auto value = begin; value != end; ++value) values.push_back(&value->second);
   return values;
 }
 
+const AttributeValue* AttributeIndex::Equal(std::string_view name,
+                                            std::string_view encoded) const {
+  const Attribute* attribute = Get(name);
+  return attribute == nullptr ? nullptr : attribute->Equal(encoded);
+}
+
+AttributeValues AttributeIndex::Range(std::string_view name, const std::optional<std::string>& low,
+                                      const std::optional<std::string>& high) const {
+  const Attribute* attribute = Get(name);
+  return attribute == nullptr ? AttributeValues() : attribute->Range(low, high);
+}
+
 const LabelSet& AttributeIndex::Present(std::string_view name) const {
-  const auto it = attributes_.find(name);
-  return it == attributes_.end() ? EmptyLabelSet() : it->second.present;
+  const Attribute* attribute = Get(name);
+  return attribute == nullptr ? EmptyLabelSet() : attribute->present();
 }
 
 const ValueColumn* AttributeIndex::Column(std::string_view name) const {
-  const auto it = attributes_.find(name);
-  if (it == attributes_.end() || it->second.spec.type == AttributeType::kStringList ||
-      !it->second.column.complete_) {
-    return nullptr;
-  }
-  return &it->second.column;
+  const Attribute* attribute = Get(name);
+  return attribute == nullptr ? nullptr : attribute->column();
 }
 
 int64_t AttributeIndex::MemoryBytes() const {
   int64_t bytes = 0;
-  for (const auto& [name, postings] : attributes_) {
-    bytes += postings.present.getSizeInBytes() + postings.column.MemoryBytes();
-    for (const auto& [value, entry] : postings.by_value) {
+  for (const auto& [name, attribute] : attributes_) {
+    bytes += attribute.present_.getSizeInBytes() + attribute.column_.MemoryBytes();
+    for (const auto& [value, entry] : attribute.by_value_) {
       // The ordered node and the hash slot, each with a copy of the value.
       bytes += 2 * value.size() + entry.labels.getSizeInBytes() + 96;
     }

@@ -148,9 +148,53 @@ class ValueColumn {
 // Thread-compatible: the collection reads it under its visibility lock and updates it exclusively.
 class AttributeIndex {
  public:
+  // One indexed attribute's entries. The accessors return the index's own sets and entries (valid
+  // until the next Add, Remove or Load), so that a filter can combine them with its other
+  // conditions without copying them.
+  class Attribute {
+   public:
+    const AttributeSpec& spec() const { return spec_; }
+    // The documents whose value (an element, for lists) encodes to exactly `encoded`, or nullptr
+    // when there are none.
+    const AttributeValue* Equal(std::string_view encoded) const;
+    // For string and list attributes: the documents whose value (an element, for lists) is
+    // exactly `value`, or nullptr. Saves encoding it: filters mostly compare strings for equality.
+    const AttributeValue* EqualString(std::string_view value) const;
+    // The values whose encoding lies in [low, high), in value order; nullopt bounds are open.
+    // Their sets' union is the documents with a value in the range.
+    AttributeValues Range(const std::optional<std::string>& low,
+                          const std::optional<std::string>& high) const;
+    // Documents with a non-null value. For a scalar attribute, exactly the documents whose
+    // ValueColumn slot is not 0.
+    const LabelSet& present() const { return present_; }
+    // The value column of a scalar attribute; nullptr for lists, and when it is not complete.
+    const ValueColumn* column() const {
+      return spec_.type == AttributeType::kStringList || !column_.complete_ ? nullptr : &column_;
+    }
+
+   private:
+    friend class AttributeIndex;
+    AttributeSpec spec_;
+    std::map<std::string, AttributeValue, std::less<>> by_value_;
+    // The same entries by hash, for equality: an ordered look-up costs a string comparison per
+    // level of the tree, a cache miss each when the index is cold. Keyed by HashKey(): the string
+    // itself for string and list attributes, the encoding for others.
+    absl::flat_hash_map<std::string, AttributeValue*> by_hash_;
+    bool strings() const {
+      return spec_.type == AttributeType::kString || spec_.type == AttributeType::kStringList;
+    }
+    // nullopt for a string attribute's encoding that does not decode.
+    std::optional<std::string> HashKey(std::string_view encoded) const;
+    LabelSet present_;
+    ValueColumn column_;  // scalar attributes only
+  };
+
   AttributeIndex(CollectionId collection, std::span<const AttributeSpec> schema);
 
-  // The declared, indexed attribute of that name, or nullptr.
+  // The declared, indexed attribute of that name, or nullptr. Look it up once and use its
+  // accessors: each call below looks it up again.
+  const Attribute* Get(std::string_view name) const;
+  // Its declared spec, or nullptr.
   const AttributeSpec* Find(std::string_view name) const;
   bool empty() const { return attributes_.empty(); }
 
@@ -162,41 +206,23 @@ class AttributeIndex {
   // Adds the entry stored under `key` (a key EntryKeys made). DataLoss when it is not one.
   absl::Status Load(std::string_view key);
 
-  // The accessors return the index's own sets and entries (valid until the next Add, Remove or
-  // Load), so that a filter can combine them with its other conditions without copying them.
-
-  // The documents whose value of `name` (an element, for lists) encodes to exactly `encoded`, or
-  // nullptr when there are none.
+  // Attribute's accessors by name; attributes not indexed have no values and no column.
   const AttributeValue* Equal(std::string_view name, std::string_view encoded) const;
-  // The values of `name` whose encoding lies in [low, high), in value order; nullopt bounds are
-  // open. Their sets' union is the documents with a value in the range.
   AttributeValues Range(std::string_view name, const std::optional<std::string>& low,
                         const std::optional<std::string>& high) const;
-  // Documents with a non-null value of `name`. For a scalar attribute, exactly the documents whose
-  // ValueColumn slot is not 0.
   const LabelSet& Present(std::string_view name) const;
-  // The value column of scalar attribute `name`; nullptr for lists and attributes not indexed.
   const ValueColumn* Column(std::string_view name) const;
   // Approximate memory, in bytes.
   int64_t MemoryBytes() const;
 
  private:
-  struct Postings {
-    AttributeSpec spec;
-    std::map<std::string, AttributeValue, std::less<>> by_value;
-    // The same entries by hash, for equality: an ordered look-up costs a string comparison per
-    // level of the tree, a cache miss each when the index is cold.
-    absl::flat_hash_map<std::string, AttributeValue*> by_hash;
-    LabelSet present;
-    ValueColumn column;  // scalar attributes only
-  };
-  std::vector<std::string> EncodedValues(const Postings& postings, const Value& value) const;
+  std::vector<std::string> EncodedValues(const Attribute& attribute, const Value& value) const;
   std::string KeyPrefix(std::string_view name) const;
   // Records that `label` holds the value encoded as `encoded`.
-  static void AddValue(Postings& postings, std::string_view encoded, Label label);
+  static void AddValue(Attribute& attribute, std::string_view encoded, Label label);
 
   const CollectionId collection_;
-  std::map<std::string, Postings, std::less<>> attributes_;
+  std::map<std::string, Attribute, std::less<>> attributes_;
 };
 
 }  // namespace ember::db

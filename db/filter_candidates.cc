@@ -54,6 +54,7 @@ std::optional<std::string> EncodeLiteral(AttributeType type, const Literal& lite
     // As EncodeAttributeValue would, without copying the string into a Value first.
     if (type != AttributeType::kString && type != AttributeType::kStringList) return std::nullopt;
     std::string out;
+    out.reserve(text->size() + 2);  // the terminator's two bytes; escapes are rare
     storage::AppendOrderedString(&out, *text);
     return out;
   }
@@ -227,12 +228,22 @@ class CandidateSelector {
         if (!part) return std::nullopt;
         return SetRef(Within(scope) - part->get());
       }
-      default:
-        return Condition(filter, scope, nullptr);
+      default: {
+        const Attribute* attribute = AttributeOf(filter);
+        if (attribute == nullptr) return std::nullopt;
+        return Condition(filter, *attribute, scope, nullptr);
+      }
     }
   }
 
  private:
+  using Attribute = AttributeIndex::Attribute;
+
+  // The indexed attribute a condition tests; nullptr for other nodes and unindexed attributes.
+  const Attribute* AttributeOf(const Filter& filter) const {
+    return filter.attribute().empty() ? nullptr : index_.Get(filter.attribute());
+  }
+
   const LabelSet& Within(const LabelSet* scope) const {
     return scope != nullptr ? *scope : all_labels_;
   }
@@ -240,6 +251,7 @@ class CandidateSelector {
   std::optional<SetRef> And(const std::vector<Filter>& operands, const LabelSet* scope) {
     struct Operand {
       const Filter* filter;
+      const Attribute* attribute;       // for conditions on an indexed attribute
       std::optional<ValueParts> parts;  // for conditions answered as a union of value sets
       uint64_t estimate = 0;
       bool done = false;
@@ -247,7 +259,8 @@ class CandidateSelector {
     const uint64_t all = all_labels_.cardinality();
     absl::InlinedVector<Operand, 4> order;
     for (const Filter& operand : operands) {
-      Operand entry{.filter = &operand, .parts = UnionParts(operand)};
+      Operand entry{.filter = &operand, .attribute = AttributeOf(operand)};
+      if (entry.attribute != nullptr) entry.parts = UnionParts(operand, *entry.attribute);
       entry.estimate = entry.parts ? std::min(entry.parts->total, all) : Estimate(operand);
       order.push_back(std::move(entry));
     }
@@ -263,9 +276,10 @@ class CandidateSelector {
     if (scope == nullptr && !order.empty() && order[0].parts) {
       absl::InlinedVector<ColumnCheck, 2> checks;
       for (size_t i = 1; i < order.size(); ++i) {
+        if (order[i].attribute == nullptr) continue;
         const ValueParts* parts = order[i].parts ? &*order[i].parts : nullptr;
-        if (std::optional<ColumnCheck> check =
-                CheaperColumnCheck(*order[i].filter, parts, order[0].estimate)) {
+        if (std::optional<ColumnCheck> check = CheaperColumnCheck(
+                *order[i].filter, *order[i].attribute, parts, order[0].estimate)) {
           checks.push_back(*std::move(check));
           order[i].done = true;
         }
@@ -281,8 +295,10 @@ class CandidateSelector {
       if (result && result->get().isEmpty()) break;
       const LabelSet* within = result ? &result->get() : scope;
       std::optional<SetRef> part =
-          operand.parts ? Condition(*operand.filter, within, &*operand.parts)
-                        : Exact(*operand.filter, within);
+          operand.attribute != nullptr
+              ? Condition(*operand.filter, *operand.attribute, within,
+                          operand.parts ? &*operand.parts : nullptr)
+              : Exact(*operand.filter, within);
       if (!part) return std::nullopt;
       // The scope itself, borrowed: nothing was removed (and moving it in would lose it).
       if (part->borrowed() && &part->get() == within) continue;
@@ -309,7 +325,9 @@ class CandidateSelector {
         return std::min(sum, all);
       }
       default: {
-        const std::optional<ValueParts> parts = UnionParts(filter);
+        const Attribute* attribute = AttributeOf(filter);
+        if (attribute == nullptr) return all;
+        const std::optional<ValueParts> parts = UnionParts(filter, *attribute);
         return parts ? std::min(parts->total, all) : all;
       }
     }
@@ -407,19 +425,19 @@ class CandidateSelector {
 
   // A check of `condition` on n documents by its attribute's value column, when that costs less
   // than combining the value sets within them; `parts` are its value sets when already known.
-  std::optional<ColumnCheck> CheaperColumnCheck(const Filter& condition, const ValueParts* parts,
-                                                uint64_t n) const {
-    const ValueColumn* column = index_.Column(condition.attribute());
+  std::optional<ColumnCheck> CheaperColumnCheck(const Filter& condition, const Attribute& attribute,
+                                                const ValueParts* parts, uint64_t n) const {
+    const ValueColumn* column = attribute.column();
     if (column == nullptr) return std::nullopt;
     const Op op = condition.op();
     std::optional<ValueParts> computed;
     if (parts == nullptr) {
       if (op == Op::kNe || op == Op::kNotIn) {
-        computed = LiteralValues(condition);
+        computed = LiteralValues(condition, attribute);
       } else if (IsUnionCondition(op)) {
-        computed = UnionParts(condition);
+        computed = UnionParts(condition, attribute);
       } else if (op == Op::kIsNull) {
-        computed = ValueParts::Of({}, &index_.Present(condition.attribute()));
+        computed = ValueParts::Of({}, &attribute.present());
       }
       if (!computed) return std::nullopt;
       parts = &*computed;
@@ -429,7 +447,7 @@ class CandidateSelector {
     uint64_t set_cost = 0;
     for (uint64_t size : parts->sizes) set_cost += std::min(size, n) + kSetOperationCost;
     if (op == Op::kNe || op == Op::kNotIn) {
-      set_cost += std::min<uint64_t>(index_.Present(condition.attribute()).cardinality(), n);
+      set_cost += std::min<uint64_t>(attribute.present().cardinality(), n);
     }
     const uint32_t limit = column->slot_limit();
     const uint64_t column_cost = n * kLookupCost + limit / kSlotsPerUnit + parts->values.size();
@@ -452,12 +470,9 @@ class CandidateSelector {
 
   // For =, CONTAINS, IN, CONTAINS ANY (and the values != and NOT IN exclude): the literals' value
   // sets. nullopt when a literal cannot be encoded exactly.
-  std::optional<ValueParts> LiteralValues(const Filter& condition) const {
-    const AttributeSpec* spec = index_.Find(condition.attribute());
-    if (spec == nullptr) return std::nullopt;
-    return LiteralValues(condition, *spec);
-  }
-  std::optional<ValueParts> LiteralValues(const Filter& condition, const AttributeSpec& spec) const {
+  std::optional<ValueParts> LiteralValues(const Filter& condition,
+                                          const Attribute& attribute) const {
+    const AttributeSpec& spec = attribute.spec();
     AttributeValues values;
     bool missing = false;
     for (const Literal& literal : condition.literals()) {
@@ -465,9 +480,16 @@ class CandidateSelector {
         missing = true;
         continue;
       }
-      std::optional<std::string> key = EncodeLiteral(spec.type, literal);
-      if (!key) return std::nullopt;
-      const AttributeValue* value = index_.Equal(condition.attribute(), *key);
+      const AttributeValue* value;
+      if (const std::string* text = std::get_if<std::string>(&literal);
+          text != nullptr &&
+          (spec.type == AttributeType::kString || spec.type == AttributeType::kStringList)) {
+        value = attribute.EqualString(*text);  // no encoding needed
+      } else {
+        std::optional<std::string> key = EncodeLiteral(spec.type, literal);
+        if (!key) return std::nullopt;
+        value = attribute.Equal(*key);
+      }
       if (value == nullptr) {
         missing = true;
       } else {
@@ -480,19 +502,16 @@ class CandidateSelector {
   // For a condition whose matches are a union of the index's value sets (IsUnionCondition): those
   // sets. nullopt for other conditions, unindexed attributes, and literals the index cannot encode
   // exactly.
-  std::optional<ValueParts> UnionParts(const Filter& condition) const {
+  std::optional<ValueParts> UnionParts(const Filter& condition, const Attribute& attribute) const {
     if (!IsUnionCondition(condition.op())) return std::nullopt;
-    const AttributeSpec* spec = index_.Find(condition.attribute());
-    if (spec == nullptr) return std::nullopt;
-    const std::string& name = condition.attribute();
-    const AttributeType type = spec->type;
+    const AttributeType type = attribute.spec().type;
     const std::vector<Literal>& literals = condition.literals();
     // [low, high) over encoded keys; a nullopt key on a present side means "not exactly encodable".
     const auto range = [&](std::optional<Bound> low,
                            std::optional<Bound> high) -> std::optional<ValueParts> {
       if (!low || !high) return std::nullopt;
-      if (!low->key && !high->key) return ValueParts::Of({}, &index_.Present(name));
-      return ValueParts::Of(index_.Range(name, low->key, high->key), nullptr);
+      if (!low->key && !high->key) return ValueParts::Of({}, &attribute.present());
+      return ValueParts::Of(attribute.Range(low->key, high->key), nullptr);
     };
     // On an int attribute, a non-integral d moves to an integer: x > 2.5 and x >= 2.5 both mean x
     // >= 3, x < 2.5 and x <= 2.5 both mean x <= 2.
@@ -511,7 +530,7 @@ class CandidateSelector {
     const auto no_bound = std::optional<Bound>(Bound{});
     switch (condition.op()) {
       case Op::kIsNotNull:
-        return ValueParts::Of({}, &index_.Present(name));
+        return ValueParts::Of({}, &attribute.present());
       case Op::kLt:
         return range(no_bound, upper(literals[0], false));
       case Op::kLe:
@@ -523,43 +542,42 @@ class CandidateSelector {
       case Op::kBetween:
         return range(lower(literals[0], true), upper(literals[1], true));
       default:  // =, CONTAINS, IN, CONTAINS ANY
-        return LiteralValues(condition, *spec);
+        return LiteralValues(condition, attribute);
     }
   }
 
   // A condition within `scope`; `known` are its value sets when the caller has them.
-  std::optional<SetRef> Condition(const Filter& condition, const LabelSet* scope,
-                                  const ValueParts* known) {
-    const std::string& name = condition.attribute();
-    if (index_.Find(name) == nullptr) return std::nullopt;
+  std::optional<SetRef> Condition(const Filter& condition, const Attribute& attribute,
+                                  const LabelSet* scope, const ValueParts* known) {
     const Op op = condition.op();
     std::optional<ValueParts> computed;
     const ValueParts* parts = known;
     if (parts == nullptr && IsUnionCondition(op)) {
-      computed = UnionParts(condition);
+      computed = UnionParts(condition, attribute);
       if (!computed) return std::nullopt;
       parts = &*computed;
     }
     if (scope != nullptr) {
       if (std::optional<ColumnCheck> check =
-              CheaperColumnCheck(condition, parts, scope->cardinality())) {
+              CheaperColumnCheck(condition, attribute, parts, scope->cardinality())) {
         return Survivors(*scope, *check);
       }
     }
     switch (op) {
       case Op::kIsNull:
-        return SetRef(Within(scope) - index_.Present(name));
+        return SetRef(Within(scope) - attribute.present());
       case Op::kNe:
       case Op::kNotIn: {
         // Present, and none of the values.
-        std::optional<ValueParts> excluded = LiteralValues(condition);
+        std::optional<ValueParts> excluded = LiteralValues(condition, attribute);
         if (!excluded) return std::nullopt;
-        LabelSet present = scope != nullptr ? index_.Present(name) & *scope : index_.Present(name);
+        LabelSet present =
+            scope != nullptr ? attribute.present() & *scope : attribute.present();
         present -= UnionWithin(*excluded, scope);
         return SetRef(std::move(present));
       }
       case Op::kContainsAll: {
-        std::optional<ValueParts> values = LiteralValues(condition);
+        std::optional<ValueParts> values = LiteralValues(condition, attribute);
         if (!values) return std::nullopt;
         if (values->missing || values->values.empty()) return SetRef();
         SetList sets = values->sets;

@@ -19,6 +19,7 @@
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 #include "roaring/roaring.hh"
@@ -109,11 +110,17 @@ class LabelSet {
     });
   }
 
-  // Appends every label, in increasing order, to `out`.
-  template <typename Int>
-  void AppendTo(std::vector<Int>* out) const {
-    out->reserve(out->size() + cardinality());
-    ForEach([out](uint64_t label) { out->push_back(static_cast<Int>(label)); });
+  // Appends every label, in increasing order, to `out` (a vector of integers: anything with
+  // size(), resize() and data()).
+  template <typename Vector>
+  void AppendTo(Vector* out) const {
+    using Int = std::remove_reference_t<decltype(*out->data())>;
+    const size_t base = out->size();
+    out->resize(base + cardinality());
+    Int* next = out->data() + base;
+    ForEachBlock([&next](const auto* labels, size_t n) {
+      for (size_t i = 0; i < n; ++i) *next++ = static_cast<Int>(labels[i]);
+    });
   }
 
   // Forward iteration in increasing order (for (uint64_t label : set)); one library call per

@@ -10,11 +10,16 @@
 namespace ember::index {
 namespace {
 
+// Without a branch per value, so that it vectorizes (every search pays it): a float is infinite or
+// NaN exactly when its exponent bits are all ones.
 bool AllFinite(const float* values, size_t count) {
+  uint32_t non_finite = 0;
   for (size_t i = 0; i < count; ++i) {
-    if (!std::isfinite(values[i])) return false;
+    uint32_t bits;
+    std::memcpy(&bits, values + i, sizeof(bits));
+    non_finite |= static_cast<uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
   }
-  return true;
+  return non_finite == 0;
 }
 
 }  // namespace

@@ -150,5 +150,43 @@ TEST(AttributeIndexTest, LabelsBeyondTheColumnsDisableThem) {
             2u);
 }
 
+TEST(AttributeIndexTest, StringValuesAreFoundByTheirText) {
+  AttributeIndex index(3, kSchema);
+  // A NUL inside the value: the encoding escapes it, the hash key keeps it.
+  const std::string india_text("in\0dia", 6);
+  index.Add(1, {{"country", india_text}, {"tags", std::vector<std::string>{"x", "y"}}});
+  index.Add(2, {{"country", "us"}, {"tags", std::vector<std::string>{"y"}}, {"year", int64_t{7}}});
+  const AttributeIndex::Attribute* country = index.Get("country");
+  ASSERT_NE(country, nullptr);
+  const AttributeValue* india = country->EqualString(india_text);
+  ASSERT_NE(india, nullptr);
+  EXPECT_EQ(india, country->Equal(*EncodeAttributeValue(AttributeType::kString, india_text)));
+  EXPECT_TRUE(india->labels.contains(1));
+  EXPECT_EQ(country->EqualString("in"), nullptr);
+  EXPECT_EQ(index.Get("tags")->EqualString("y")->labels.cardinality(), 2u);
+  EXPECT_EQ(index.Get("year")->EqualString("7"), nullptr);  // not a string attribute
+  EXPECT_EQ(index.Get("notes"), nullptr);
+
+  // Removing the last document of a value forgets it under both keys.
+  index.Remove(1, {{"country", india_text}, {"tags", std::vector<std::string>{"x", "y"}}});
+  EXPECT_EQ(country->EqualString(india_text), nullptr);
+  EXPECT_EQ(index.Get("tags")->EqualString("x"), nullptr);
+  EXPECT_EQ(index.Get("tags")->EqualString("y")->labels.cardinality(), 1u);
+}
+
+TEST(AttributeIndexTest, LoadRejectsAStringValueThatDoesNotDecode) {
+  AttributeIndex index(3, kSchema);
+  const std::string encoded = *EncodeAttributeValue(AttributeType::kString, std::string("ab"));
+  std::vector<std::string> keys = index.EntryKeys(4, {{"country", "ab"}});
+  ASSERT_EQ(keys.size(), 1u);
+  std::string key = keys[0];
+  const size_t at = key.find(encoded);
+  ASSERT_NE(at, std::string::npos);
+  key.replace(at, encoded.size(), "ab");  // no terminator
+  EXPECT_EQ(index.Load(key).code(), absl::StatusCode::kDataLoss);
+  EXPECT_TRUE(index.Load(keys[0]).ok());
+  EXPECT_NE(index.Get("country")->EqualString("ab"), nullptr);
+}
+
 }  // namespace
 }  // namespace ember::db
