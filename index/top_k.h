@@ -44,9 +44,12 @@ class NearestCollector {
       }
       ++size_;
     }
-    const std::pair<float, Label> entry(key, label);
-    for (; i > 0 && entry < best_[i - 1]; --i) best_[i] = best_[i - 1];
-    best_[i] = entry;
+    for (; i > 0 && (key < best_[i - 1].first ||
+                     (key == best_[i - 1].first && label < best_[i - 1].second));
+         --i) {
+      best_[i] = best_[i - 1];
+    }
+    best_[i] = {key, label};
   }
 
   // The collected neighbours, best first, with their metric values.
