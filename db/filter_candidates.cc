@@ -124,29 +124,47 @@ class SetRef {
 using SetList = absl::InlinedVector<const LabelSet*, 8>;
 
 // What a condition selects as the index holds it: the union of some values' sets, or the
-// attribute's presence set (IS NOT NULL, a range open on both sides). Made by Of(), which notes the
-// sets' sizes once: a roaring bitmap counts its labels container by container on every call.
+// attribute's presence set (IS NOT NULL, a range open on both sides). The sets' sizes are counted
+// once, when first asked for (a roaring bitmap counts its labels container by container on every
+// call, and a lone condition never needs them).
 struct ValueParts {
   AttributeValues values;
   const LabelSet* present = nullptr;
   // A literal no document holds (or that no value of the attribute's type can equal).
   bool missing = false;
-  // `present` (when set) and the values' sets, with their sizes and the sum of the sizes: the size
-  // of their union when they are disjoint (a scalar's values), a bound of it otherwise.
+  // `present` (when set) and the values' sets.
   SetList sets;
-  absl::InlinedVector<uint64_t, 8> sizes;
-  uint64_t total = 0;
 
   static ValueParts Of(AttributeValues values, const LabelSet* present, bool missing = false) {
-    ValueParts parts{.values = std::move(values), .present = present, .missing = missing};
+    ValueParts parts;
+    parts.values = std::move(values);
+    parts.present = present;
+    parts.missing = missing;
     if (present != nullptr) parts.sets.push_back(present);
     for (const AttributeValue* value : parts.values) parts.sets.push_back(&value->labels);
-    for (const LabelSet* set : parts.sets) {
-      parts.sizes.push_back(set->cardinality());
-      parts.total += parts.sizes.back();
-    }
     return parts;
   }
+  // The sets' sizes, and their sum: the size of their union when they are disjoint (a scalar's
+  // values), a bound of it otherwise.
+  const absl::InlinedVector<uint64_t, 8>& sizes() const {
+    if (!counted_) {
+      for (const LabelSet* set : sets) {
+        sizes_.push_back(set->cardinality());
+        total_ += sizes_.back();
+      }
+      counted_ = true;
+    }
+    return sizes_;
+  }
+  uint64_t total() const {
+    sizes();
+    return total_;
+  }
+
+ private:
+  mutable absl::InlinedVector<uint64_t, 8> sizes_;
+  mutable uint64_t total_ = 0;
+  mutable bool counted_ = false;
 };
 
 // A condition on a scalar attribute checked document by document through the attribute's value
@@ -261,7 +279,7 @@ class CandidateSelector {
     for (const Filter& operand : operands) {
       Operand entry{.filter = &operand, .attribute = AttributeOf(operand)};
       if (entry.attribute != nullptr) entry.parts = UnionParts(operand, *entry.attribute);
-      entry.estimate = entry.parts ? std::min(entry.parts->total, all) : Estimate(operand);
+      entry.estimate = entry.parts ? std::min(entry.parts->total(), all) : Estimate(operand);
       order.push_back(std::move(entry));
     }
     std::stable_sort(order.begin(), order.end(),
@@ -328,7 +346,7 @@ class CandidateSelector {
         const Attribute* attribute = AttributeOf(filter);
         if (attribute == nullptr) return all;
         const std::optional<ValueParts> parts = UnionParts(filter, *attribute);
-        return parts ? std::min(parts->total, all) : all;
+        return parts ? std::min(parts->total(), all) : all;
       }
     }
   }
@@ -341,9 +359,9 @@ class CandidateSelector {
     if (sets.empty()) return LabelSet();
     if (sets.size() == 1) return *sets[0] & *scope;
     const uint64_t n = scope->cardinality();
-    const uint64_t total = parts.total;
+    const uint64_t total = parts.total();
     uint64_t per_set = 0;
-    for (uint64_t size : parts.sizes) per_set += std::min(size, n) + kSetOperationCost;
+    for (uint64_t size : parts.sizes()) per_set += std::min(size, n) + kSetOperationCost;
     if (per_set < total + std::min(total, n) + kSetOperationCost) {
       std::vector<LabelSet> pieces;
       pieces.reserve(sets.size());
@@ -363,7 +381,7 @@ class CandidateSelector {
   // are disjoint for a scalar attribute; a list's may overlap.
   SetRef Survivors(const ValueParts& driver, std::span<const ColumnCheck> checks) {
     const SetList& sets = driver.sets;
-    const uint64_t total = driver.total;
+    const uint64_t total = driver.total();
     column_lookups_ += static_cast<int64_t>(total);
     std::vector<Label> kept;
     kept.reserve(std::min<uint64_t>(total, kReserveLimit) + LabelSet::kBlock);
@@ -445,7 +463,7 @@ class CandidateSelector {
     // Set algebra within n documents: an intersection (or difference) per set, each touching at
     // most n labels of it.
     uint64_t set_cost = 0;
-    for (uint64_t size : parts->sizes) set_cost += std::min(size, n) + kSetOperationCost;
+    for (uint64_t size : parts->sizes()) set_cost += std::min(size, n) + kSetOperationCost;
     if (op == Op::kNe || op == Op::kNotIn) {
       set_cost += std::min<uint64_t>(attribute.present().cardinality(), n);
     }
@@ -617,7 +635,8 @@ const LabelSet& FilterCandidates::labels() const {
     owned = LabelSet::FromSorted(std::span<const Label>(sorted_list));
     list_in_owned = true;
   }
-  return owned;
+  if (!owned) owned.emplace();
+  return *owned;
 }
 
 int64_t FilterCandidates::count() const {

@@ -6,6 +6,7 @@
 #define EMBER_DB_FILTER_CANDIDATES_H_
 
 #include <cstdint>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -31,7 +32,8 @@ struct FilterCandidates {
   /// nullptr otherwise.
   const std::vector<Label>* list() const { return listed ? &sorted_list : nullptr; }
 
-  mutable LabelSet owned;
+  // Set only when owned (a borrowed result constructs no set at all).
+  mutable std::optional<LabelSet> owned;
   const LabelSet* borrowed = nullptr;
   std::vector<Label> sorted_list;
   bool listed = false;

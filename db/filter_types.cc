@@ -142,7 +142,8 @@ absl::Status CheckConditionLiterals(const Filter& condition) {
 }
 
 absl::Status CheckFilterTypes(const Filter& filter, const AttributeTypeLookup& attribute_type) {
-  if (FilterTextDepth(filter, kMaxFilterDepth) > kMaxFilterDepth) {
+  // A single condition is one level deep (the common case, checked on every search).
+  if (!filter.operands().empty() && FilterTextDepth(filter, kMaxFilterDepth) > kMaxFilterDepth) {
     return absl::InvalidArgumentError(absl::StrCat("filter: nesting deeper than ", kMaxFilterDepth,
                                                    " levels of parentheses and NOT"));
   }

@@ -116,8 +116,19 @@ class LabelSet {
   void AppendTo(Vector* out) const {
     using Int = std::remove_reference_t<decltype(*out->data())>;
     const size_t base = out->size();
-    out->resize(base + cardinality());
+    const uint64_t low = low_.cardinality();
+    out->resize(base + low + (high_.isEmpty() ? 0 : high_.cardinality()));
     Int* next = out->data() + base;
+    if (low <= kBlock) {
+      // A small set in one call (most filters that end in an exact scan match few documents).
+      uint32_t block[kBlock];
+      low_.toUint32Array(block);
+      for (uint64_t i = 0; i < low; ++i) *next++ = static_cast<Int>(block[i]);
+      if (!high_.isEmpty()) {
+        for (uint64_t label : high_) *next++ = static_cast<Int>(label);
+      }
+      return;
+    }
     ForEachBlock([&next](const auto* labels, size_t n) {
       for (size_t i = 0; i < n; ++i) *next++ = static_cast<Int>(labels[i]);
     });
