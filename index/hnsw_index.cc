@@ -345,6 +345,8 @@ absl::StatusOr<std::vector<Neighbor>> HnswIndex::SearchExact(
   // collector's comparisons (28% faster than scoring and offering one candidate at a time, on
   // cached GloVe rows).
   constexpr size_t kBatch = 32;
+  // A batch or two of candidates: their loads overlap without help (and are often cached).
+  const bool prefetch = candidates.size() > 2 * kBatch;
   const float* rows[kBatch];
   float keys[kBatch];
   for (size_t begin = 0; begin < candidates.size(); begin += kBatch) {
@@ -352,7 +354,7 @@ absl::StatusOr<std::vector<Neighbor>> HnswIndex::SearchExact(
     for (size_t i = 0; i < n; ++i) {
       const int32_t node = node_of_.Find(candidates[begin + i]);
       rows[i] = node == LabelMap::kAbsent ? nullptr : vectors + static_cast<size_t>(node) * d;
-      for (size_t line = 0; rows[i] != nullptr && line < d; line += 16) {
+      for (size_t line = 0; prefetch && rows[i] != nullptr && line < d; line += 16) {
         __builtin_prefetch(rows[i] + line);
       }
     }
