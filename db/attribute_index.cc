@@ -158,7 +158,8 @@ std::vector<std::string> AttributeIndex::EncodedValues(const Attribute& attribut
     }
     std::sort(encoded.begin(), encoded.end());
     encoded.erase(std::unique(encoded.begin(), encoded.end()), encoded.end());
-  } else if (std::optional<std::string> scalar = EncodeAttributeValue(attribute.spec_.type, value)) {
+  } else if (std::optional<std::string> scalar =
+                 EncodeAttributeValue(attribute.spec_.type, value)) {
     encoded.push_back(*std::move(scalar));
   }
   return encoded;
@@ -316,8 +317,7 @@ AttributeValues AttributeIndex::Attribute::Range(const std::optional<std::string
   return values;
 }
 
-const AttributeValue* AttributeIndex::Equal(std::string_view name,
-                                            std::string_view encoded) const {
+const AttributeValue* AttributeIndex::Equal(std::string_view name, std::string_view encoded) const {
   const Attribute* attribute = Get(name);
   return attribute == nullptr ? nullptr : attribute->Equal(encoded);
 }

@@ -62,9 +62,9 @@ class ValueColumn {
   // One more than any slot a label holds: the size of a table indexed by slot.
   uint32_t slot_limit() const { return next_slot_; }
   // Writes to `out`, in order, the labels of labels[0, n) whose slot `accepts` (a table of
-  // slot_limit() entries of 0 or 1) marks 1, and returns how many. `out` may be `labels`. Every label
-  // is written and the count advanced by the verdict, without a branch to mispredict, so that the
-  // look-ups of neighbouring labels overlap.
+  // slot_limit() entries of 0 or 1) marks 1, and returns how many. `out` may be `labels`. Every
+  // label is written and the count advanced by the verdict, without a branch to mispredict, so that
+  // the look-ups of neighbouring labels overlap.
   template <typename In, typename Out>
   size_t Select(const In* labels, size_t n, const uint8_t* accepts, Out* out) const {
     switch (width_) {

@@ -86,5 +86,4 @@ class ABSL_SCOPED_LOCKABLE ReaderLock {
 
 }  // namespace ember::db
 
-
 #endif  // EMBER_DB_RW_LOCK_H_

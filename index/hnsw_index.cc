@@ -342,8 +342,8 @@ absl::StatusOr<std::vector<Neighbor>> HnswIndex::SearchExact(
   // Scattered memory, in batches: every candidate's node is looked up and its vector prefetched,
   // then the batch is scored, then offered to the collector. Each pass's iterations are
   // independent, so the cache misses of a batch overlap and the scoring never waits on the
-  // collector's comparisons (28% faster than scoring and offering one candidate at a time, on
-  // cached GloVe rows).
+  // collector's comparisons (10 to 25% faster than prefetching four candidates ahead of a
+  // one-at-a-time loop, on GloVe-sized rows, cached or not).
   constexpr size_t kBatch = 32;
   // A batch or two of candidates: their loads overlap without help (and are often cached).
   const bool prefetch = candidates.size() > 2 * kBatch;
@@ -472,8 +472,7 @@ IndexStats HnswIndex::Stats() const {
   stats.memory_bytes = static_cast<int64_t>(
       graph_->ntotal * dimension_ * sizeof(float) + hnsw.neighbors.capacity() * sizeof(int32_t) +
       hnsw.offsets.capacity() * sizeof(size_t) + hnsw.levels.capacity() * sizeof(int) +
-      labels_.capacity() * sizeof(Label) + removed_.capacity() +
-      node_of_.MemoryBytes());
+      labels_.capacity() * sizeof(Label) + removed_.capacity() + node_of_.MemoryBytes());
   return stats;
 }
 

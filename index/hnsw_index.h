@@ -96,9 +96,9 @@ class HnswIndex final : public VectorIndex {
   const Metric metric_;
   const IndexSpec spec_;
   std::unique_ptr<faiss::IndexHNSWFlat> graph_;
-  std::vector<Label> labels_;                    // node -> label (also for tombstones)
-  std::vector<uint8_t> removed_;                 // node -> 1 when it is a tombstone
-  LabelMap node_of_;                             // live label -> node
+  std::vector<Label> labels_;     // node -> label (also for tombstones)
+  std::vector<uint8_t> removed_;  // node -> 1 when it is a tombstone
+  LabelMap node_of_;              // live label -> node
   int64_t tombstones_ = 0;
 };
 

@@ -44,8 +44,8 @@ class NearestCollector {
       }
       ++size_;
     }
-    for (; i > 0 && (key < best_[i - 1].first ||
-                     (key == best_[i - 1].first && label < best_[i - 1].second));
+    for (; i > 0 &&
+           (key < best_[i - 1].first || (key == best_[i - 1].first && label < best_[i - 1].second));
          --i) {
       best_[i] = best_[i - 1];
     }

@@ -1,13 +1,13 @@
 // The attribute index's value columns against its value sets: after random adds, removes and
 // reloads, every scalar attribute's column gives each document the slot of the one value whose set
 // holds it (0 for none), through slot widening and page freeing.
-#include "db/attribute_index.h"
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include <map>
 #include <random>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
+#include "db/attribute_index.h"
 
 namespace ember::db {
 namespace {
@@ -106,20 +106,20 @@ TEST(AttributeIndexTest, SlotsWidenPastOneAndTwoBytes) {
   // 70,000 distinct years: slots outgrow one byte, then two.
   for (uint64_t label = 0; label < 70000; ++label) {
     labels.push_back(label * 3);
-    index.Add(label * 3, {{"year", static_cast<int64_t>(label)},
-                          {"price", 1.5},
-                          {"country", "c"},
-                          {"flag", true}});
+    index.Add(
+        label * 3,
+        {{"year", static_cast<int64_t>(label)}, {"price", 1.5}, {"country", "c"}, {"flag", true}});
     if (label == 200 || label == 1000) ExpectColumnsAgree(index, labels);
   }
   ExpectColumnsAgree(index, labels);
   EXPECT_GE(index.Column("year")->slot_limit(), 70001u);
   EXPECT_EQ(index.Column("price")->slot_limit(), 2u);
   for (uint64_t label = 0; label < 70000; ++label) {
-    ASSERT_EQ(index.Column("year")->SlotOf(label * 3),
-              index.Equal("year", *EncodeAttributeValue(AttributeType::kInt,
-                                                       static_cast<int64_t>(label)))
-                  ->slot);
+    ASSERT_EQ(
+        index.Column("year")->SlotOf(label * 3),
+        index
+            .Equal("year", *EncodeAttributeValue(AttributeType::kInt, static_cast<int64_t>(label)))
+            ->slot);
   }
 }
 

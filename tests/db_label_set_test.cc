@@ -1,12 +1,12 @@
 // LabelSet against std::set on random labels, below and beyond 2^32 (the 64-bit side set), and
 // through each of its bulk paths (many-way and pairwise unions, sorted construction, block reads).
-#include "db/label_set.h"
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include <random>
 #include <set>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
+#include "db/label_set.h"
 
 namespace ember::db {
 namespace {
@@ -159,8 +159,8 @@ TEST(LabelSetTest, UnionOfManySetsTakesEitherPath) {
 }
 
 TEST(LabelSetTest, FromSortedAcceptsRepeats) {
-  const std::vector<uint64_t> labels = {1, 1, 2, 70000, 70000, uint64_t{1} << 35,
-                                        uint64_t{1} << 35};
+  const std::vector<uint64_t> labels = {
+      1, 1, 2, 70000, 70000, uint64_t{1} << 35, uint64_t{1} << 35};
   ExpectEqual(LabelSet::FromSorted(labels), {1, 2, 70000, uint64_t{1} << 35});
   // More than one block of 32-bit labels.
   std::vector<uint64_t> many(1000);

@@ -1,13 +1,13 @@
 // LabelMap against std::map: puts, replacements and erases of small (paged) and other (hashed)
 // labels, pages freed when their last label goes.
-#include "index/label_map.h"
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 
 #include <limits>
 #include <map>
 #include <random>
 
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
+#include "index/label_map.h"
 
 namespace ember::index {
 namespace {
