@@ -674,7 +674,7 @@ absl::StatusOr<LabelSet> CollectionImpl::ScanResidual(const FilterCandidates& ca
     labels.clear();
     return absl::OkStatus();
   };
-  for (uint64_t label : candidates.labels) {
+  for (uint64_t label : candidates.labels()) {
     labels.push_back(label);
     if (labels.size() == kScanBatch) EMBER_RETURN_IF_ERROR(check_batch());
   }
@@ -682,27 +682,29 @@ absl::StatusOr<LabelSet> CollectionImpl::ScanResidual(const FilterCandidates& ca
   return matches;
 }
 
-absl::StatusOr<std::optional<LabelSet>> CollectionImpl::MatchFilter(const Filter& filter,
-                                                                    SearchPlan& plan) const {
+absl::StatusOr<std::optional<FilterMatches>> CollectionImpl::MatchFilter(const Filter& filter,
+                                                                         SearchPlan& plan) const {
   const int64_t total = static_cast<int64_t>(ids_by_label_.size());
   plan.estimated_candidates = plan.matching_documents = total;
   if (filter.op() == Filter::Op::kAll) return std::nullopt;
-  FilterCandidates candidates = SelectCandidates(filter, attribute_index_, all_labels_);
-  plan.estimated_candidates = static_cast<int64_t>(candidates.labels.cardinality());
+  // The candidates are used where they lie (the attribute index's own set for a one-value filter,
+  // the list value-column checks kept) rather than copied: they stay valid while the visibility
+  // lock is held.
+  std::optional<FilterMatches> matches(
+      FilterMatches{.candidates = SelectCandidates(filter, attribute_index_, all_labels_)});
+  const FilterCandidates& candidates = matches->candidates;
+  plan.estimated_candidates = candidates.count();
   plan.unindexed_attributes.assign(candidates.unindexed_attributes.begin(),
                                    candidates.unindexed_attributes.end());
-  LabelSet matches;
-  if (candidates.residual.op() == Filter::Op::kAll) {
-    matches = std::move(candidates.labels);
-  } else {
-    EMBER_ASSIGN_OR_RETURN(matches, ScanResidual(candidates, plan));
+  if (candidates.residual.op() != Filter::Op::kAll) {
+    EMBER_ASSIGN_OR_RETURN(matches->checked, ScanResidual(candidates, plan));
   }
-  plan.matching_documents = static_cast<int64_t>(matches.cardinality());
+  plan.matching_documents = matches->count();
   return matches;
 }
 
 absl::StatusOr<std::vector<index::Neighbor>> CollectionImpl::FindNeighbors(
-    const SearchRequest& request, const CollectionRecord& record, const LabelSet* matches,
+    const SearchRequest& request, const CollectionRecord& record, const FilterMatches* matches,
     SearchPlan& plan) const {
   const bool filtered = matches != nullptr;
   const int64_t total = static_cast<int64_t>(ids_by_label_.size());
@@ -718,13 +720,13 @@ absl::StatusOr<std::vector<index::Neighbor>> CollectionImpl::FindNeighbors(
   plan.ef_search = planned.ef_search;
   plan.nprobe = planned.nprobe;
 
-  const LabelSet& scope = filtered ? *matches : all_labels_;
   const auto score_exactly = [&]() -> absl::StatusOr<std::vector<index::Neighbor>> {
+    const std::vector<Label>* listed = filtered ? matches->list() : nullptr;
     std::vector<Label> labels;
-    labels.reserve(scope.cardinality());
-    for (uint64_t label : scope) labels.push_back(static_cast<Label>(label));
-    plan.exact_scored += static_cast<int64_t>(labels.size());
-    return index_->SearchExact(request.vector, request.k, labels);
+    if (listed == nullptr) (filtered ? matches->set() : all_labels_).AppendTo(&labels);
+    const std::vector<Label>& scored = listed != nullptr ? *listed : labels;
+    plan.exact_scored += static_cast<int64_t>(scored.size());
+    return index_->SearchExact(request.vector, request.k, scored);
   };
   switch (planned.strategy) {
     case SearchStrategy::kEmpty:
@@ -735,7 +737,8 @@ absl::StatusOr<std::vector<index::Neighbor>> CollectionImpl::FindNeighbors(
     case SearchStrategy::kIndex:
       break;
   }
-  const LabelSetFilter label_filter(scope);
+  // A traversal tests membership: it needs the set.
+  const LabelSetFilter label_filter(filtered ? matches->set() : all_labels_);
   EMBER_ASSIGN_OR_RETURN(
       std::vector<index::Neighbor> neighbors,
       index_->Search(request.vector, {.k = request.k,
@@ -799,9 +802,9 @@ absl::StatusOr<SearchResponse> CollectionImpl::SearchLocked(const SearchRequest&
                                                             const CollectionRecord& record) const {
   SearchResponse response;
   response.plan.mode = SearchModeName(mode);
-  EMBER_ASSIGN_OR_RETURN(const std::optional<LabelSet> matches,
+  EMBER_ASSIGN_OR_RETURN(const std::optional<FilterMatches> matches,
                          MatchFilter(request.filter, response.plan));
-  const LabelSet* scope = matches ? &*matches : nullptr;
+  const FilterMatches* scope = matches ? &*matches : nullptr;
   std::vector<Found> found;
   if (request.group_by.empty()) {
     EMBER_ASSIGN_OR_RETURN(found, FindHits(request, mode, request.k, record, scope, response.plan));
@@ -842,7 +845,7 @@ absl::StatusOr<SearchResponse> CollectionImpl::SearchLocked(const SearchRequest&
 }
 
 absl::StatusOr<std::vector<CollectionImpl::Found>> CollectionImpl::FindTextHits(
-    const SearchRequest& request, int k, const LabelSet* matches, SearchPlan& plan) const {
+    const SearchRequest& request, int k, const FilterMatches* matches, SearchPlan& plan) const {
   const std::vector<std::string> terms = text_index_->QueryTerms(request.text);
   plan.text_terms.clear();
   for (const std::string& term : terms) {
@@ -862,7 +865,7 @@ absl::StatusOr<std::vector<CollectionImpl::Found>> CollectionImpl::FindTextHits(
 
 absl::StatusOr<std::vector<CollectionImpl::Found>> CollectionImpl::FindHits(
     const SearchRequest& request, SearchMode mode, int k, const CollectionRecord& record,
-    const LabelSet* matches, SearchPlan& plan) const {
+    const FilterMatches* matches, SearchPlan& plan) const {
   if (mode == SearchMode::kText) return FindTextHits(request, k, matches, plan);
 
   // The vector side; in hybrid mode, `depth` deep.
@@ -930,7 +933,7 @@ absl::StatusOr<std::vector<CollectionImpl::Found>> CollectionImpl::FindHits(
 
 absl::StatusOr<std::vector<CollectionImpl::Found>> CollectionImpl::FindGroupLeaders(
     const SearchRequest& request, SearchMode mode, const CollectionRecord& record,
-    const LabelSet* matches, SearchPlan& plan) const {
+    const FilterMatches* matches, SearchPlan& plan) const {
   // Groups are only known once documents are read, so the search asks for more hits than k, and
   // for twice as many again while the groups they fall into are fewer than k.
   if (ids_by_label_.empty()) return std::vector<Found>();

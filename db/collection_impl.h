@@ -176,27 +176,29 @@ class CollectionImpl final : public Collection {
   // recording the plan in `plan`.
   absl::StatusOr<std::vector<Found>> FindHits(const SearchRequest& request, SearchMode mode, int k,
                                               const CollectionRecord& record,
-                                              const LabelSet* matches, SearchPlan& plan) const
+                                              const FilterMatches* matches, SearchPlan& plan) const
       ABSL_SHARED_LOCKS_REQUIRED(visibility_mu_);
   // The BM25 side: the best `k` documents for request.text among `matches`.
   absl::StatusOr<std::vector<Found>> FindTextHits(const SearchRequest& request, int k,
-                                                  const LabelSet* matches, SearchPlan& plan) const
+                                                  const FilterMatches* matches,
+                                                  SearchPlan& plan) const
       ABSL_SHARED_LOCKS_REQUIRED(visibility_mu_);
   // The documents `filter` matches, or nullopt when it is All (every document); records the
   // candidate and match counts in `plan`.
-  absl::StatusOr<std::optional<LabelSet>> MatchFilter(const Filter& filter, SearchPlan& plan) const
+  absl::StatusOr<std::optional<FilterMatches>> MatchFilter(const Filter& filter,
+                                                           SearchPlan& plan) const
       ABSL_SHARED_LOCKS_REQUIRED(visibility_mu_);
   // The neighbours a search returns among `matches` (every document when null), planned and run;
   // records the plan in `plan`.
   absl::StatusOr<std::vector<index::Neighbor>> FindNeighbors(const SearchRequest& request,
                                                              const CollectionRecord& record,
-                                                             const LabelSet* matches,
+                                                             const FilterMatches* matches,
                                                              SearchPlan& plan) const
       ABSL_SHARED_LOCKS_REQUIRED(visibility_mu_);
   // FindHits keeping only the best document of each value of request.group_by.
   absl::StatusOr<std::vector<Found>> FindGroupLeaders(const SearchRequest& request, SearchMode mode,
                                                       const CollectionRecord& record,
-                                                      const LabelSet* matches,
+                                                      const FilterMatches* matches,
                                                       SearchPlan& plan) const
       ABSL_SHARED_LOCKS_REQUIRED(visibility_mu_);
   // The candidates that also match the residual filter, read from their stored attributes.

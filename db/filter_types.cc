@@ -79,22 +79,25 @@ absl::Status ConditionError(const Filter& condition, std::string_view reason) {
 absl::Status CheckAttributeType(const Filter& condition, AttributeType type) {
   const Op op = condition.op();
   if (op == Op::kIsNull || op == Op::kIsNotNull) return absl::OkStatus();
-  const std::string attribute = absl::StrCat(
-      "attribute ", FormatAttributeName(condition.attribute()), " is ", AttributeTypeName(type));
+  // Built only for an error: this check runs on every search.
+  const auto attribute = [&] {
+    return absl::StrCat("attribute ", FormatAttributeName(condition.attribute()), " is ",
+                        AttributeTypeName(type));
+  };
   if (IsContains(op) != (type == AttributeType::kStringList)) {
     return ConditionError(
         condition, type == AttributeType::kStringList
-                       ? absl::StrCat(attribute, "; use CONTAINS, CONTAINS ANY or CONTAINS ALL")
-                       : absl::StrCat(attribute, "; CONTAINS applies only to list attributes"));
+                       ? absl::StrCat(attribute(), "; use CONTAINS, CONTAINS ANY or CONTAINS ALL")
+                       : absl::StrCat(attribute(), "; CONTAINS applies only to list attributes"));
   }
   if (type == AttributeType::kStringList) return absl::OkStatus();
   if (type == AttributeType::kBool && IsOrdering(op)) {
     return ConditionError(condition,
-                          absl::StrCat(attribute, "; booleans take only =, !=, IN and NOT IN"));
+                          absl::StrCat(attribute(), "; booleans take only =, !=, IN and NOT IN"));
   }
   for (const Literal& literal : condition.literals()) {
     if (!Compatible(type, literal)) {
-      return ConditionError(condition, absl::StrCat(attribute, " and cannot be compared with ",
+      return ConditionError(condition, absl::StrCat(attribute(), " and cannot be compared with ",
                                                     DescribeLiteral(literal)));
     }
   }
@@ -139,7 +142,8 @@ absl::Status CheckConditionLiterals(const Filter& condition) {
 }
 
 absl::Status CheckFilterTypes(const Filter& filter, const AttributeTypeLookup& attribute_type) {
-  if (FilterTextDepth(filter, kMaxFilterDepth) > kMaxFilterDepth) {
+  // A single condition is one level deep (the common case, checked on every search).
+  if (!filter.operands().empty() && FilterTextDepth(filter, kMaxFilterDepth) > kMaxFilterDepth) {
     return absl::InvalidArgumentError(absl::StrCat("filter: nesting deeper than ", kMaxFilterDepth,
                                                    " levels of parentheses and NOT"));
   }

@@ -1,56 +1,59 @@
-// RwLock: the reader-writer lock of db/, an absl::Mutex that ThreadSanitizer can see.
+// RwLock: the reader-writer lock of db/, a glibc rwlock that prefers writers.
 //
-// absl::Mutex is kept for its writer preference (a stream of searches cannot starve a writer, as it
-// can with glibc's reader-preferring rwlock). Debian's Abseil is not built with ThreadSanitizer, so
-// in TSan builds this class reports its acquisitions and releases through TSan's mutex annotations;
-// without them TSan sees no ordering between critical sections and reports false races.
+// Writer preference matters: a stream of searches must not starve a writer, as it can with glibc's
+// default (reader-preferring) rwlock; with this kind, a waiting writer holds back new readers. It
+// is not absl::Mutex (which also prefers writers) because Debian's Abseil is built with deadlock
+// detection on, which makes every acquisition update a process-wide lock graph under a global
+// lock: 77 ns per reader lock-unlock pair against 23 ns here, paid three times by every search.
+// ThreadSanitizer intercepts pthread rwlocks, so it sees these critical sections as they are.
+// Like absl::Mutex, it is not reentrant: a thread holding it shared must not take it again while
+// a writer may be waiting.
 //
 // Thread-safety: it is the synchronization.
 #ifndef EMBER_DB_RW_LOCK_H_
 #define EMBER_DB_RW_LOCK_H_
 
-#include "absl/base/thread_annotations.h"
-#include "absl/synchronization/mutex.h"
+#include <pthread.h>
 
-#if defined(__SANITIZE_THREAD__)
-#include <sanitizer/tsan_interface.h>
-#define EMBER_TSAN_MUTEX(call) call
-#else
-#define EMBER_TSAN_MUTEX(call)
-#endif
+#include <cstdio>
+#include <cstdlib>
+
+#include "absl/base/thread_annotations.h"
 
 namespace ember::db {
 
 class ABSL_LOCKABLE RwLock {
  public:
-  RwLock() { EMBER_TSAN_MUTEX(__tsan_mutex_create(this, 0)); }
-  ~RwLock() { EMBER_TSAN_MUTEX(__tsan_mutex_destroy(this, 0)); }
+  RwLock() {
+    pthread_rwlockattr_t attributes;
+    Check(pthread_rwlockattr_init(&attributes), "init attributes");
+    Check(pthread_rwlockattr_setkind_np(&attributes, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP),
+          "prefer writers");
+    Check(pthread_rwlock_init(&lock_, &attributes), "init");
+    pthread_rwlockattr_destroy(&attributes);
+  }
+  ~RwLock() { pthread_rwlock_destroy(&lock_); }
   RwLock(const RwLock&) = delete;
   RwLock& operator=(const RwLock&) = delete;
 
-  void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() {
-    EMBER_TSAN_MUTEX(__tsan_mutex_pre_lock(this, 0));
-    mu_.Lock();
-    EMBER_TSAN_MUTEX(__tsan_mutex_post_lock(this, 0, 0));
-  }
-  void Unlock() ABSL_UNLOCK_FUNCTION() {
-    EMBER_TSAN_MUTEX(__tsan_mutex_pre_unlock(this, 0));
-    mu_.Unlock();
-    EMBER_TSAN_MUTEX(__tsan_mutex_post_unlock(this, 0));
-  }
+  void Lock() ABSL_EXCLUSIVE_LOCK_FUNCTION() { Check(pthread_rwlock_wrlock(&lock_), "lock"); }
+  void Unlock() ABSL_UNLOCK_FUNCTION() { Check(pthread_rwlock_unlock(&lock_), "unlock"); }
   void ReaderLock() ABSL_SHARED_LOCK_FUNCTION() {
-    EMBER_TSAN_MUTEX(__tsan_mutex_pre_lock(this, __tsan_mutex_read_lock));
-    mu_.ReaderLock();
-    EMBER_TSAN_MUTEX(__tsan_mutex_post_lock(this, __tsan_mutex_read_lock, 0));
+    Check(pthread_rwlock_rdlock(&lock_), "reader lock");
   }
-  void ReaderUnlock() ABSL_UNLOCK_FUNCTION() {
-    EMBER_TSAN_MUTEX(__tsan_mutex_pre_unlock(this, __tsan_mutex_read_lock));
-    mu_.ReaderUnlock();
-    EMBER_TSAN_MUTEX(__tsan_mutex_post_unlock(this, __tsan_mutex_read_lock));
-  }
+  void ReaderUnlock() ABSL_UNLOCK_FUNCTION() { Check(pthread_rwlock_unlock(&lock_), "unlock"); }
 
  private:
-  absl::Mutex mu_;
+  // The calls fail only on misuse (a thread locking twice, unlocking what it does not hold) or
+  // more than 2^32 concurrent readers: bugs, after which nothing the lock guards can be trusted.
+  static void Check(int error, const char* what) {
+    if (error != 0) {
+      std::fprintf(stderr, "ember: rwlock %s failed with error %d\n", what, error);
+      std::abort();
+    }
+  }
+
+  pthread_rwlock_t lock_;
 };
 
 // Holds `lock` exclusively for its scope.
@@ -82,7 +85,5 @@ class ABSL_SCOPED_LOCKABLE ReaderLock {
 };
 
 }  // namespace ember::db
-
-#undef EMBER_TSAN_MUTEX
 
 #endif  // EMBER_DB_RW_LOCK_H_

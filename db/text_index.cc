@@ -109,7 +109,7 @@ absl::Status TextIndex::Remove(Label label) {
 void TextIndex::Clear() { bm25_ = std::make_unique<text::Bm25Index>(); }
 
 absl::StatusOr<TextIndex::Result> TextIndex::Search(const std::vector<std::string>& query_terms,
-                                                    int k, const LabelSet* matches) const {
+                                                    int k, const FilterMatches* matches) const {
   const text::Bm25Params params{.k1 = spec_.k1, .b = spec_.b};
   Result result;
   // Block-max MaxScore with a selective filter reads nearly all the postings of the query's terms
@@ -118,9 +118,13 @@ absl::StatusOr<TextIndex::Result> TextIndex::Search(const std::vector<std::strin
   if (matches != nullptr) {
     uint64_t postings = 0;
     for (const std::string& term : query_terms) postings += bm25_->DocumentFrequency(term);
-    if (matches->cardinality() * query_terms.size() < postings) {
-      std::vector<uint64_t> candidates(matches->cardinality());
-      matches->toUint64Array(candidates.data());
+    if (static_cast<uint64_t>(matches->count()) * query_terms.size() < postings) {
+      std::vector<uint64_t> candidates;
+      if (const std::vector<Label>* listed = matches->list(); listed != nullptr) {
+        candidates.assign(listed->begin(), listed->end());
+      } else {
+        matches->set().AppendTo(&candidates);
+      }
       EMBER_ASSIGN_OR_RETURN(result.hits,
                              bm25_->SearchCandidates(query_terms, candidates, k, params));
       result.strategy = "candidates";
@@ -128,7 +132,7 @@ absl::StatusOr<TextIndex::Result> TextIndex::Search(const std::vector<std::strin
     }
   }
   std::optional<LabelSetTextFilter> filter;
-  if (matches != nullptr) filter.emplace(*matches);
+  if (matches != nullptr) filter.emplace(matches->set());
   EMBER_ASSIGN_OR_RETURN(result.hits,
                          bm25_->Search(query_terms, k, filter ? &*filter : nullptr, params));
   result.strategy = "block-max";

@@ -15,7 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "db/attribute_index.h"
+#include "db/filter_candidates.h"
 #include "db/records.h"
 #include "ember/document.h"
 #include "ember/options.h"
@@ -74,7 +74,7 @@ class TextIndex {
   // `matches` per candidate hit, or, when `matches` holds few documents, each of them scored
   // directly. InvalidArgument as Bm25Index::Search.
   absl::StatusOr<Result> Search(const std::vector<std::string>& query_terms, int k,
-                                const LabelSet* matches) const;
+                                const FilterMatches* matches) const;
 
   text::Bm25IndexStats Stats() const { return bm25_->Stats(); }
 

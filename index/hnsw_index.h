@@ -21,8 +21,8 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
+#include "index/label_map.h"
 #include "index/snapshot.h"
 #include "index/vector_index.h"
 
@@ -96,9 +96,9 @@ class HnswIndex final : public VectorIndex {
   const Metric metric_;
   const IndexSpec spec_;
   std::unique_ptr<faiss::IndexHNSWFlat> graph_;
-  std::vector<Label> labels_;                    // node -> label (also for tombstones)
-  std::vector<uint8_t> removed_;                 // node -> 1 when it is a tombstone
-  absl::flat_hash_map<Label, int32_t> node_of_;  // live label -> node
+  std::vector<Label> labels_;     // node -> label (also for tombstones)
+  std::vector<uint8_t> removed_;  // node -> 1 when it is a tombstone
+  LabelMap node_of_;              // live label -> node
   int64_t tombstones_ = 0;
 };
 

@@ -10,11 +10,16 @@
 namespace ember::index {
 namespace {
 
+// Without a branch per value, so that it vectorizes (every search pays it): a float is infinite or
+// NaN exactly when its exponent bits are all ones.
 bool AllFinite(const float* values, size_t count) {
+  uint32_t non_finite = 0;
   for (size_t i = 0; i < count; ++i) {
-    if (!std::isfinite(values[i])) return false;
+    uint32_t bits;
+    std::memcpy(&bits, values + i, sizeof(bits));
+    non_finite |= static_cast<uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
   }
-  return true;
+  return non_finite == 0;
 }
 
 }  // namespace
@@ -73,6 +78,11 @@ absl::StatusOr<const float*> PrepareQuery(int dimension, Metric metric,
     return absl::InvalidArgumentError(absl::StrCat("nprobe must be >= 0, got ", params.nprobe));
   }
   if (metric != Metric::kCosine) return query.data();
+  // A query already of unit length (as encoders that normalize produce) is used as it is: scaling
+  // it would change its components by less than their rounding, and copying it costs a search of a
+  // few candidates several percent of its time.
+  const float squared_norm = InnerProduct(query.data(), query.data(), query.size());
+  if (std::abs(squared_norm - 1.0f) <= 1e-6f) return query.data();
   scratch->assign(query.begin(), query.end());
   NormalizeInPlace(scratch->data(), scratch->size());
   return scratch->data();

@@ -31,9 +31,10 @@ absl::StatusOr<PreparedBatch> PrepareBatch(int dimension, Metric metric,
                                            std::span<const Label> labels,
                                            std::span<const float> vectors);
 
-// Checks a query and its parameters and returns the vector to search with: `query` itself, or its
-// normalized copy in `*scratch` for cosine. InvalidArgument when query.size() != dimension, a
-// component is not finite, k < 1, or ef_search / nprobe is negative.
+// Checks a query and its parameters and returns the vector to search with: `query` itself, or for
+// cosine, unless its squared length is within 1e-6 of 1, its normalized copy in `*scratch`.
+// InvalidArgument when query.size() != dimension, a component is not finite, k < 1, or ef_search /
+// nprobe is negative.
 absl::StatusOr<const float*> PrepareQuery(int dimension, Metric metric,
                                           std::span<const float> query,
                                           const IndexSearchParams& params,

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <random>
 
 #include "absl/algorithm/container.h"
@@ -209,6 +210,104 @@ TEST_P(FilteredSearchTest, AttributeIndexFollowsWritesAndReopen) {
   ASSERT_OK_AND_ASSIGN(SearchResponse response,
                        collection_->Search({.vector = documents_[0].vector, .filter = tags}));
   EXPECT_EQ(response.plan.estimated_candidates, (kDocuments + 6) / 7);
+}
+
+// Random conjunctions (the shapes value columns answer) against direct evaluation, on the whole
+// matching set, through replacements with new values, deletes and reopening.
+TEST_P(FilteredSearchTest, RandomConjunctionsMatchDirectEvaluationThroughWritesAndReopen) {
+  std::mt19937 rng(11);
+  const auto uniform = [&](int low, int high) {
+    return std::uniform_int_distribution<int>(low, high)(rng);
+  };
+  const auto random_condition = [&]() -> std::string {
+    const std::string b = std::to_string(uniform(-5, 1100));
+    const std::string c = std::to_string(uniform(0, 1100));
+    const std::string s = std::to_string(uniform(0, 100) / 10.0);
+    switch (uniform(0, 12)) {
+      case 0:
+        return "bucket < " + b;
+      case 1:
+        return "bucket >= " + b;
+      case 2:
+        return "bucket BETWEEN " + b + " AND " + c;
+      case 3:
+        return "bucket IN (" + b + ", " + c + ", 7)";
+      case 4:
+        return "bucket != " + b;
+      case 5:
+        return "bucket = " + b;
+      case 6:
+        return "score < " + s;
+      case 7:
+        return "score >= " + s;
+      case 8:
+        return uniform(0, 1) ? "score IS NULL" : "score IS NOT NULL";
+      case 9:
+        return "score NOT IN (1.5, " + s + ")";
+      case 10:
+        return "tags CONTAINS 'seven'";
+      case 11:
+        return "NOT tags CONTAINS 'odd'";
+      default:
+        return "bucket < " + b + " OR score = " + s;
+    }
+  };
+  std::map<std::string, Document> stored;
+  for (const Document& d : documents_) stored[d.id] = d;
+  const auto check = [&](const std::string& phase) {
+    for (int trial = 0; trial < 40; ++trial) {
+      std::string text = random_condition();
+      for (int more = uniform(1, 2); more > 0; --more) text += " AND " + random_condition();
+      ASSERT_OK_AND_ASSIGN(Filter filter, ParseFilter(text));
+      std::vector<std::string> expected;
+      for (const auto& [id, d] : stored) {
+        if (db::Matches(filter, d.attributes)) expected.push_back(id);
+      }
+      ASSERT_OK_AND_ASSIGN(SearchResponse response,
+                           collection_->Search({.vector = documents_[0].vector,
+                                                .k = kDocuments,
+                                                .filter = filter,
+                                                .include_text = false,
+                                                .include_attributes = false}));
+      std::vector<std::string> ids;
+      for (const SearchHit& hit : response.hits) ids.push_back(hit.id);
+      std::sort(ids.begin(), ids.end());
+      ASSERT_EQ(ids, expected) << phase << ": " << text;
+      EXPECT_EQ(response.plan.matching_documents, static_cast<int64_t>(expected.size()));
+    }
+  };
+  check("as loaded");
+
+  // Replacements with new values (new value slots, some scores removed) and deletes.
+  std::vector<Document> replaced;
+  std::vector<std::string> deleted;
+  for (int i = 0; i < kDocuments; ++i) {
+    const std::string id = "d" + std::to_string(i);
+    const int dice = uniform(0, 9);
+    if (dice == 0) {
+      deleted.push_back(id);
+      stored.erase(id);
+    } else if (dice <= 2) {
+      Document d = stored[id];
+      d.attributes["bucket"] = int64_t{uniform(900, 1100)};
+      if (dice == 1) {
+        d.attributes.erase("score");
+      } else {
+        d.attributes["score"] = uniform(0, 1000) / 100.0;
+      }
+      stored[id] = d;
+      replaced.push_back(std::move(d));
+    }
+  }
+  ASSERT_OK(collection_->Upsert(replaced));
+  ASSERT_OK(collection_->Delete(deleted));
+  check("after writes");
+
+  collection_.reset();
+  db_.reset();
+  ASSERT_OK_AND_ASSIGN(db_, Database::Open(dir_.string()));
+  ASSERT_OK_AND_ASSIGN(collection_, db_->GetCollection("c"));
+  check("after reopening");
 }
 
 INSTANTIATE_TEST_SUITE_P(AllIndexKinds, FilteredSearchTest,
