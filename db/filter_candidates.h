@@ -27,16 +27,17 @@ struct FilterCandidates {
   const LabelSet& labels() const;
   /// How many documents labels() holds, without building it.
   int64_t count() const;
-  /// When value-column checks kept the documents: them, in increasing order, which an exact scan
-  /// can use as they are (building a set of them costs more than the scan of a few hundred).
-  /// nullptr otherwise.
-  const std::vector<Label>* list() const { return listed ? &sorted_list : nullptr; }
+  /// When value-column checks kept the documents: them, each once, in no particular order (until
+  /// labels() sorts them), which an exact scan can use as they are (building a set of them costs
+  /// more than the scan of a few hundred). nullptr otherwise.
+  const std::vector<Label>* list() const { return listed ? &list_labels : nullptr; }
 
   // Set only when owned (a borrowed result constructs no set at all).
   mutable std::optional<LabelSet> owned;
   const LabelSet* borrowed = nullptr;
-  std::vector<Label> sorted_list;
+  mutable std::vector<Label> list_labels;
   bool listed = false;
+  mutable bool list_sorted = false;
   mutable bool list_in_owned = false;
   /// What the attribute index could not answer: documents in labels() match the filter exactly
   /// when they also match `residual`.
