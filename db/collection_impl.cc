@@ -29,18 +29,18 @@ constexpr size_t kRecoveryBatch = 16384;
 constexpr int64_t kMinChangesBeforeAutoCheckpoint = 50000;
 
 // Scores are "higher is better"; distances are the metric's own.
-void SetScoreAndDistance(Metric metric, float raw, SearchHit* hit) {
+void SetScoreAndDistance(Metric metric, float raw, float* score, float* distance) {
   switch (metric) {
     case Metric::kCosine:
-      hit->score = raw;
-      hit->distance = 1.0f - raw;
+      *score = raw;
+      *distance = 1.0f - raw;
       break;
     case Metric::kInnerProduct:
-      hit->score = hit->distance = raw;
+      *score = *distance = raw;
       break;
     case Metric::kL2:
-      hit->distance = raw;
-      hit->score = -raw;
+      *distance = raw;
+      *score = -raw;
       break;
   }
 }
@@ -682,15 +682,16 @@ absl::StatusOr<LabelSet> CollectionImpl::ScanResidual(const FilterCandidates& ca
   return matches;
 }
 
-absl::StatusOr<std::optional<FilterMatches>> CollectionImpl::MatchFilter(const Filter& filter,
-                                                                         SearchPlan& plan) const {
+absl::Status CollectionImpl::MatchFilter(const Filter& filter,
+                                         std::optional<FilterMatches>& matches,
+                                         SearchPlan& plan) const {
   const int64_t total = static_cast<int64_t>(ids_by_label_.size());
   plan.estimated_candidates = plan.matching_documents = total;
-  if (filter.op() == Filter::Op::kAll) return std::nullopt;
+  if (filter.op() == Filter::Op::kAll) return absl::OkStatus();
   // The candidates are used where they lie (the attribute index's own set for a one-value filter,
   // the list value-column checks kept) rather than copied: they stay valid while the visibility
-  // lock is held.
-  std::optional<FilterMatches> matches(
+  // lock is held. Built in place: moving them costs as much as a small search.
+  matches.emplace(
       FilterMatches{.candidates = SelectCandidates(filter, attribute_index_, all_labels_)});
   const FilterCandidates& candidates = matches->candidates;
   plan.estimated_candidates = candidates.count();
@@ -700,18 +701,18 @@ absl::StatusOr<std::optional<FilterMatches>> CollectionImpl::MatchFilter(const F
     EMBER_ASSIGN_OR_RETURN(matches->checked, ScanResidual(candidates, plan));
   }
   plan.matching_documents = matches->count();
-  return matches;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<index::Neighbor>> CollectionImpl::FindNeighbors(
-    const SearchRequest& request, const CollectionRecord& record, const FilterMatches* matches,
-    SearchPlan& plan) const {
+    const SearchRequest& request, int k, const CollectionRecord& record,
+    const FilterMatches* matches, SearchPlan& plan) const {
   const bool filtered = matches != nullptr;
   const int64_t total = static_cast<int64_t>(ids_by_label_.size());
   const PlannedSearch planned = PlanSearch({.matching = plan.matching_documents,
                                             .total = total,
                                             .filtered = filtered,
-                                            .k = request.k,
+                                            .k = k,
                                             .dimension = record.spec.dimension,
                                             .index = record.spec.index,
                                             .requested_ef_search = request.ef_search,
@@ -726,7 +727,7 @@ absl::StatusOr<std::vector<index::Neighbor>> CollectionImpl::FindNeighbors(
     if (listed == nullptr) (filtered ? matches->set() : all_labels_).AppendTo(&labels);
     const std::vector<Label>& scored = listed != nullptr ? *listed : labels;
     plan.exact_scored += static_cast<int64_t>(scored.size());
-    return index_->SearchExact(request.vector, request.k, scored);
+    return index_->SearchExact(request.vector, k, scored);
   };
   switch (planned.strategy) {
     case SearchStrategy::kEmpty:
@@ -741,15 +742,14 @@ absl::StatusOr<std::vector<index::Neighbor>> CollectionImpl::FindNeighbors(
   const LabelSetFilter label_filter(filtered ? matches->set() : all_labels_);
   EMBER_ASSIGN_OR_RETURN(
       std::vector<index::Neighbor> neighbors,
-      index_->Search(request.vector, {.k = request.k,
+      index_->Search(request.vector, {.k = k,
                                       .ef_search = planned.ef_search,
                                       .nprobe = planned.nprobe,
                                       .filter = filtered ? &label_filter : nullptr,
                                       .max_scored = planned.max_scored}));
   // Whenever k documents match, k are returned: a traversal that came up short (a filter that cuts
   // the graph apart, tombstones crowding the beam) is completed by the exact scan.
-  if (static_cast<int64_t>(neighbors.size()) <
-      std::min<int64_t>(request.k, plan.matching_documents)) {
+  if (static_cast<int64_t>(neighbors.size()) < std::min<int64_t>(k, plan.matching_documents)) {
     if (neighbors.empty() && planned.max_scored > 0) {
       plan.strategy = absl::StrCat(plan.strategy, ", then exact");
     }
@@ -765,19 +765,21 @@ absl::StatusOr<SearchResponse> CollectionImpl::Search(const SearchRequest& calle
   // belongs to the old space, and the text is embedded again with the new models.
   while (true) {
     SearchRequest embedded;
-    const std::shared_ptr<const Space> embedded_with = CurrentSpace();
-    EMBER_ASSIGN_OR_RETURN(const SearchMode mode,
-                           CheckedSearchMode(caller_request, embedded_with->record.spec));
-    const bool vector_side = mode == SearchMode::kVector || mode == SearchMode::kHybrid;
-    if (vector_side && caller_request.vector.empty() && !caller_request.text.empty()) {
-      if (embedded_with->encoders == nullptr) {
-        return absl::FailedPreconditionError(
-            absl::StrCat("collection \"", name_, "\" has no encoder: search it with a vector",
-                         text_index_ != nullptr ? ", or in text mode" : "", ", not a text"));
+    std::shared_ptr<const Space> embedded_with;
+    if (caller_request.vector.empty() && !caller_request.text.empty()) {
+      embedded_with = CurrentSpace();
+      EMBER_ASSIGN_OR_RETURN(const SearchMode mode,
+                             CheckedSearchMode(caller_request, embedded_with->record.spec));
+      if (mode == SearchMode::kVector || mode == SearchMode::kHybrid) {
+        if (embedded_with->encoders == nullptr) {
+          return absl::FailedPreconditionError(
+              absl::StrCat("collection \"", name_, "\" has no encoder: search it with a vector",
+                           text_index_ != nullptr ? ", or in text mode" : "", ", not a text"));
+        }
+        embedded = caller_request;
+        EMBER_ASSIGN_OR_RETURN(embedded.vector,
+                               embedded_with->encoders->EmbedQuery(caller_request.text));
       }
-      embedded = caller_request;
-      EMBER_ASSIGN_OR_RETURN(embedded.vector,
-                             embedded_with->encoders->EmbedQuery(caller_request.text));
     }
     const SearchRequest& request = embedded.vector.empty() ? caller_request : embedded;
     ReaderLock visibility_lock(&visibility_mu_);
@@ -785,6 +787,8 @@ absl::StatusOr<SearchResponse> CollectionImpl::Search(const SearchRequest& calle
     const std::shared_ptr<const Space> space = CurrentSpace();
     if (!embedded.vector.empty() && space->generation != embedded_with->generation) continue;
     const CollectionSpec& spec = space->record.spec;
+    EMBER_ASSIGN_OR_RETURN(const SearchMode mode, CheckedSearchMode(request, spec));
+    const bool vector_side = mode == SearchMode::kVector || mode == SearchMode::kHybrid;
     if (vector_side) {
       EMBER_RETURN_IF_ERROR(ValidateVector(request.vector, spec.dimension, "query vector"));
     }
@@ -802,8 +806,8 @@ absl::StatusOr<SearchResponse> CollectionImpl::SearchLocked(const SearchRequest&
                                                             const CollectionRecord& record) const {
   SearchResponse response;
   response.plan.mode = SearchModeName(mode);
-  EMBER_ASSIGN_OR_RETURN(const std::optional<FilterMatches> matches,
-                         MatchFilter(request.filter, response.plan));
+  std::optional<FilterMatches> matches;
+  EMBER_RETURN_IF_ERROR(MatchFilter(request.filter, matches, response.plan));
   const FilterMatches* scope = matches ? &*matches : nullptr;
   std::vector<Found> found;
   if (request.group_by.empty()) {
@@ -811,14 +815,20 @@ absl::StatusOr<SearchResponse> CollectionImpl::SearchLocked(const SearchRequest&
   } else {
     EMBER_ASSIGN_OR_RETURN(found, FindGroupLeaders(request, mode, record, scope, response.plan));
   }
-  response.hits.reserve(found.size());
-  for (Found& result : found) {
-    const auto it = ids_by_label_.find(result.label);
+  response.hits.resize(found.size());
+  for (size_t i = 0; i < found.size(); ++i) {
+    const auto it = ids_by_label_.find(found[i].label);
     if (it == ids_by_label_.end()) {
       return absl::InternalError("an index returned a label that is not stored");
     }
-    result.hit.id = it->second;
-    response.hits.push_back(std::move(result.hit));
+    SearchHit& hit = response.hits[i];
+    hit.id = it->second;
+    hit.score = found[i].hit.score;
+    hit.distance = found[i].hit.distance;
+    hit.vector_rank = found[i].hit.vector_rank;
+    hit.vector_score = found[i].hit.vector_score;
+    hit.text_rank = found[i].hit.text_rank;
+    hit.text_score = found[i].hit.text_score;
   }
   if (request.include_text || request.include_attributes) {
     std::vector<std::string> keys;
@@ -874,15 +884,13 @@ absl::StatusOr<std::vector<CollectionImpl::Found>> CollectionImpl::FindHits(
           ? std::min(kMaxSearchK, std::max(k, request.fusion.depth > 0 ? request.fusion.depth
                                                                        : kDefaultFusionDepth))
           : k;
-  SearchRequest vector_request = request;
-  vector_request.k = depth;
   EMBER_ASSIGN_OR_RETURN(const std::vector<index::Neighbor> neighbors,
-                         FindNeighbors(vector_request, record, matches, plan));
+                         FindNeighbors(request, depth, record, matches, plan));
   std::vector<Found> vector_hits(neighbors.size());
   for (size_t i = 0; i < neighbors.size(); ++i) {
     vector_hits[i].label = neighbors[i].label;
-    SearchHit& hit = vector_hits[i].hit;
-    SetScoreAndDistance(record.spec.metric, neighbors[i].distance, &hit);
+    auto& hit = vector_hits[i].hit;
+    SetScoreAndDistance(record.spec.metric, neighbors[i].distance, &hit.score, &hit.distance);
     hit.vector_rank = static_cast<int>(i + 1);
     hit.vector_score = hit.score;
   }
@@ -899,8 +907,8 @@ absl::StatusOr<std::vector<CollectionImpl::Found>> CollectionImpl::FindHits(
     return list;
   };
   const std::vector<RankedHit> lists[] = {
-      ranked(vector_hits, [](const SearchHit& hit) { return double{hit.vector_score}; }),
-      ranked(text_hits, [](const SearchHit& hit) { return double{hit.text_score}; })};
+      ranked(vector_hits, [](const auto& hit) { return double{hit.vector_score}; }),
+      ranked(text_hits, [](const auto& hit) { return double{hit.text_score}; })};
   std::vector<FusedHit> fused;
   const FusionOptions& fusion = request.fusion;
   switch (fusion.method) {
@@ -920,7 +928,7 @@ absl::StatusOr<std::vector<CollectionImpl::Found>> CollectionImpl::FindHits(
   std::vector<Found> hits(fused.size());
   for (size_t i = 0; i < fused.size(); ++i) {
     hits[i].label = fused[i].label;
-    SearchHit& hit = hits[i].hit;
+    auto& hit = hits[i].hit;
     hit.score = static_cast<float>(fused[i].score);
     hit.vector_rank = fused[i].ranks[0];
     hit.vector_score = static_cast<float>(fused[i].scores[0]);

@@ -167,10 +167,18 @@ class CollectionImpl final : public Collection {
   absl::StatusOr<SearchResponse> SearchLocked(const SearchRequest& request, SearchMode mode,
                                               const CollectionRecord& record) const
       ABSL_SHARED_LOCKS_REQUIRED(visibility_mu_);
-  // A search result before its document is read: the label, and the hit's scores and ranks.
+  // A search result before its document is read: the label, and the hit's scores and ranks (as
+  // SearchHit names them; a SearchHit itself costs too much to build and move for small searches).
   struct Found {
     Label label = 0;
-    SearchHit hit;
+    struct {
+      float score = 0;
+      float distance = 0;
+      int vector_rank = 0;
+      float vector_score = 0;
+      int text_rank = 0;
+      float text_score = 0;
+    } hit;
   };
   // The best `k` results of `request` in `mode` among `matches` (every document when null),
   // recording the plan in `plan`.
@@ -183,14 +191,13 @@ class CollectionImpl final : public Collection {
                                                   const FilterMatches* matches,
                                                   SearchPlan& plan) const
       ABSL_SHARED_LOCKS_REQUIRED(visibility_mu_);
-  // The documents `filter` matches, or nullopt when it is All (every document); records the
-  // candidate and match counts in `plan`.
-  absl::StatusOr<std::optional<FilterMatches>> MatchFilter(const Filter& filter,
-                                                           SearchPlan& plan) const
-      ABSL_SHARED_LOCKS_REQUIRED(visibility_mu_);
-  // The neighbours a search returns among `matches` (every document when null), planned and run;
-  // records the plan in `plan`.
-  absl::StatusOr<std::vector<index::Neighbor>> FindNeighbors(const SearchRequest& request,
+  // Sets `matches` to the documents `filter` matches (left nullopt when it is All: every
+  // document); records the candidate and match counts in `plan`.
+  absl::Status MatchFilter(const Filter& filter, std::optional<FilterMatches>& matches,
+                           SearchPlan& plan) const ABSL_SHARED_LOCKS_REQUIRED(visibility_mu_);
+  // The `k` nearest neighbours of request.vector among `matches` (every document when null),
+  // planned and run; records the plan in `plan`.
+  absl::StatusOr<std::vector<index::Neighbor>> FindNeighbors(const SearchRequest& request, int k,
                                                              const CollectionRecord& record,
                                                              const FilterMatches* matches,
                                                              SearchPlan& plan) const
