@@ -810,10 +810,13 @@ absl::StatusOr<SearchResponse> CollectionImpl::SearchLocked(const SearchRequest&
   EMBER_RETURN_IF_ERROR(MatchFilter(request.filter, matches, response.plan));
   const FilterMatches* scope = matches ? &*matches : nullptr;
   std::vector<Found> found;
+  // The hits' documents, once read (grouping reads them; otherwise they are read below if needed).
+  std::vector<Document> documents;
   if (request.group_by.empty()) {
     EMBER_ASSIGN_OR_RETURN(found, FindHits(request, mode, request.k, record, scope, response.plan));
   } else {
-    EMBER_ASSIGN_OR_RETURN(found, FindGroupLeaders(request, mode, record, scope, response.plan));
+    EMBER_ASSIGN_OR_RETURN(
+        found, FindGroupLeaders(request, mode, record, scope, response.plan, documents));
   }
   response.hits.resize(found.size());
   for (size_t i = 0; i < found.size(); ++i) {
@@ -831,14 +834,14 @@ absl::StatusOr<SearchResponse> CollectionImpl::SearchLocked(const SearchRequest&
     hit.text_score = found[i].hit.text_score;
   }
   if (request.include_text || request.include_attributes) {
-    std::vector<std::string> keys;
-    for (const Found& result : found) keys.push_back(DocumentKey(id_, result.label));
-    EMBER_ASSIGN_OR_RETURN(auto records, context_.store->MultiGet(Column::kDocuments, keys));
-    for (size_t i = 0; i < records.size(); ++i) {
-      if (!records[i]) return absl::DataLossError("a search hit's document is not stored");
-      EMBER_ASSIGN_OR_RETURN(Document document, DecodeDocument(*records[i]));
-      if (request.include_text) response.hits[i].text = std::move(document.text);
-      if (request.include_attributes) response.hits[i].attributes = std::move(document.attributes);
+    if (documents.size() != found.size()) {
+      EMBER_ASSIGN_OR_RETURN(documents, ReadDocuments(found));
+    }
+    for (size_t i = 0; i < documents.size(); ++i) {
+      if (request.include_text) response.hits[i].text = std::move(documents[i].text);
+      if (request.include_attributes) {
+        response.hits[i].attributes = std::move(documents[i].attributes);
+      }
     }
   }
   if (request.include_vector && record.spec.dimension > 0) {
@@ -852,6 +855,20 @@ absl::StatusOr<SearchResponse> CollectionImpl::SearchLocked(const SearchRequest&
     }
   }
   return response;
+}
+
+absl::StatusOr<std::vector<Document>> CollectionImpl::ReadDocuments(
+    const std::vector<Found>& found) const {
+  std::vector<std::string> keys;
+  keys.reserve(found.size());
+  for (const Found& result : found) keys.push_back(DocumentKey(id_, result.label));
+  EMBER_ASSIGN_OR_RETURN(auto records, context_.store->MultiGet(Column::kDocuments, keys));
+  std::vector<Document> documents(records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (!records[i]) return absl::DataLossError("a search hit's document is not stored");
+    EMBER_ASSIGN_OR_RETURN(documents[i], DecodeDocument(*records[i]));
+  }
+  return documents;
 }
 
 absl::StatusOr<std::vector<CollectionImpl::Found>> CollectionImpl::FindTextHits(
@@ -923,8 +940,6 @@ absl::StatusOr<std::vector<CollectionImpl::Found>> CollectionImpl::FindHits(
       break;
     }
   }
-  absl::flat_hash_map<Label, float> distances;
-  for (const Found& found : vector_hits) distances[found.label] = found.hit.distance;
   std::vector<Found> hits(fused.size());
   for (size_t i = 0; i < fused.size(); ++i) {
     hits[i].label = fused[i].label;
@@ -934,14 +949,14 @@ absl::StatusOr<std::vector<CollectionImpl::Found>> CollectionImpl::FindHits(
     hit.vector_score = static_cast<float>(fused[i].scores[0]);
     hit.text_rank = fused[i].ranks[1];
     hit.text_score = static_cast<float>(fused[i].scores[1]);
-    if (hit.vector_rank > 0) hit.distance = distances[fused[i].label];
+    if (hit.vector_rank > 0) hit.distance = vector_hits[hit.vector_rank - 1].hit.distance;
   }
   return hits;
 }
 
 absl::StatusOr<std::vector<CollectionImpl::Found>> CollectionImpl::FindGroupLeaders(
     const SearchRequest& request, SearchMode mode, const CollectionRecord& record,
-    const FilterMatches* matches, SearchPlan& plan) const {
+    const FilterMatches* matches, SearchPlan& plan, std::vector<Document>& documents) const {
   // Groups are only known once documents are read, so the search asks for more hits than k, and
   // for twice as many again while the groups they fall into are fewer than k.
   if (ids_by_label_.empty()) return std::vector<Found>();
@@ -958,6 +973,7 @@ absl::StatusOr<std::vector<CollectionImpl::Found>> CollectionImpl::FindGroupLead
     EMBER_ASSIGN_OR_RETURN(auto records, context_.store->MultiGet(Column::kDocuments, keys));
     std::set<Value> seen;
     std::vector<Found> leaders;
+    documents.clear();
     for (size_t i = 0; i < records.size() && leaders.size() < static_cast<size_t>(request.k); ++i) {
       if (!records[i]) return absl::DataLossError("a search hit's document is not stored");
       EMBER_ASSIGN_OR_RETURN(Document document, DecodeDocument(*records[i]));
@@ -968,7 +984,8 @@ absl::StatusOr<std::vector<CollectionImpl::Found>> CollectionImpl::FindGroupLead
           !seen.insert(value->second).second) {
         continue;
       }
-      leaders.push_back(std::move(found[i]));
+      leaders.push_back(found[i]);
+      documents.push_back(std::move(document));
     }
     const bool exhausted =
         static_cast<int64_t>(found.size()) < wider || wider >= total || wider >= kMaxSearchK;

@@ -202,11 +202,16 @@ class CollectionImpl final : public Collection {
                                                              const FilterMatches* matches,
                                                              SearchPlan& plan) const
       ABSL_SHARED_LOCKS_REQUIRED(visibility_mu_);
-  // FindHits keeping only the best document of each value of request.group_by.
+  // The stored documents of `found`, in its order.
+  absl::StatusOr<std::vector<Document>> ReadDocuments(const std::vector<Found>& found) const
+      ABSL_SHARED_LOCKS_REQUIRED(visibility_mu_);
+  // FindHits keeping only the best document of each value of request.group_by; `documents` gets
+  // the leaders' documents (read to find the groups), in the same order.
   absl::StatusOr<std::vector<Found>> FindGroupLeaders(const SearchRequest& request, SearchMode mode,
                                                       const CollectionRecord& record,
                                                       const FilterMatches* matches,
-                                                      SearchPlan& plan) const
+                                                      SearchPlan& plan,
+                                                      std::vector<Document>& documents) const
       ABSL_SHARED_LOCKS_REQUIRED(visibility_mu_);
   // The candidates that also match the residual filter, read from their stored attributes.
   absl::StatusOr<LabelSet> ScanResidual(const FilterCandidates& candidates, SearchPlan& plan) const

@@ -74,8 +74,9 @@ std::string TextIndex::EncodeValue(const text::TermFrequencies& terms) {
 
 absl::Status TextIndex::Load(std::string_view key, std::string_view value) {
   uint64_t label;
-  if (!key.starts_with(CollectionPrefix(collection_)) || !DecodeKeySuffix(key, &label) ||
-      key.size() != CollectionPrefix(collection_).size() + sizeof(uint64_t)) {
+  const std::string prefix = CollectionPrefix(collection_);
+  if (key.size() != prefix.size() + sizeof(uint64_t) || !key.starts_with(prefix) ||
+      !DecodeKeySuffix(key, &label)) {
     return absl::DataLossError("corrupt key in the terms column family");
   }
   absl::StatusOr<text::TermFrequencies> terms = text::DecodeTermFrequencies(value);

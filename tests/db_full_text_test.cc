@@ -405,6 +405,9 @@ TEST_F(FullTextTest, GroupByKeepsTheBestTextHitOfEachParent) {
   for (const SearchHit& hit : response.hits) {
     EXPECT_EQ(hit.id.substr(1), "-3") << hit.id;
     parents.insert(hit.id.substr(0, 1));
+    // Each leader carries its own document (grouping read it; the response reuses it).
+    EXPECT_EQ(hit.attributes.at("parent"), Value(absl::StrCat("p", hit.id.substr(0, 1))));
+    EXPECT_EQ(hit.text, "words about ships harbour harbour harbour harbour") << hit.id;
   }
   EXPECT_EQ(parents.size(), 4u);
 }
